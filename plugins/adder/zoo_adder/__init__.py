@@ -1,0 +1,1 @@
+"""seqzoo plugin: Binary addition, bit by bit."""

@@ -1,0 +1,1 @@
+"""Entry point of the seqzoo-adder plugin: registration only, no torch import."""

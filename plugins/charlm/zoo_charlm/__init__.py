@@ -1,0 +1,1 @@
+"""seqzoo plugin: Character-level language model (char-rnn) with sampling."""

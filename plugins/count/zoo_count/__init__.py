@@ -1,0 +1,1 @@
+"""seqzoo plugin: Learn to continue a repeating sequence."""

@@ -1,0 +1,1 @@
+"""seqzoo plugin: Elman RNN, LSTM and GRU backbones."""

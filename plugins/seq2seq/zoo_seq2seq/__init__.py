@@ -1,0 +1,1 @@
+"""seqzoo plugin: Encoder-decoder with teacher forcing, attention and beam search."""

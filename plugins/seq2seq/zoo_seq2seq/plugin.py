@@ -1,0 +1,1 @@
+"""Entry point of the seqzoo-seq2seq plugin: registration only, no torch import."""

@@ -1,0 +1,108 @@
+"""The ``zoo`` command line. Commands are imported lazily; none imports torch at start-up."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from zoo import __version__
+from zoo.errors import ZooError
+
+# name -> "module:attribute"; each module keeps torch imports inside its functions.
+BUILTIN_COMMANDS: dict[str, str] = {
+    "list": "zoo.cli.listing:list_cmd",
+    "info": "zoo.cli.listing:info_cmd",
+    "plugins": "zoo.cli.listing:plugins_cmd",
+    "train": "zoo.cli.train:train_cmd",
+    "run": "zoo.cli.run:run_cmd",
+    "eval": "zoo.cli.run:eval_cmd",
+    "push": "zoo.cli.hub:push_cmd",
+    "pull": "zoo.cli.hub:pull_cmd",
+    "compare": "zoo.cli.compare:compare_cmd",
+    "plot": "zoo.cli.compare:plot_cmd",
+}
+
+
+class ZooGroup(click.Group):
+    """Built-in commands load on demand; plugin commands load only when asked for."""
+
+    def _builtin(self, name: str) -> click.Command | None:
+        target = BUILTIN_COMMANDS.get(name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            return None  # a command whose module is not written yet is simply absent
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        from zoo.plugins import current
+
+        return {c.name: c for c in current().commands if c.name not in BUILTIN_COMMANDS}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = [n for n in BUILTIN_COMMANDS if self._builtin(n) is not None]
+        return names + sorted(self._plugin_commands())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._builtin(cmd_name) or self._plugin_commands().get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from zoo.errors import did_you_mean
+
+            fail(f"unknown command '{name}'{did_you_mean(name, self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZooError as exc:
+            fail(str(exc), exc.exit_code)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one ``error:`` line on stderr and exit (the CLI's only way to report user errors)."""
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    click.echo(f"error: {first}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="seqzoo")
+@click.option(
+    "--registry", "registries", multiple=True, type=click.Path(dir_okay=False),
+    help="Extra registry.toml file(s) of pretrained models (also ZOO_REGISTRY=path1:path2).",
+)
+@click.pass_context
+def cli(ctx: click.Context, registries: tuple[str, ...]) -> None:
+    """seqzoo: train, run, compare and share classic sequence models (RNN, LSTM, GRU)."""
+    ctx.obj = {"registries": list(registries)}
+
+
+def get_zoo(ctx: click.Context | None = None) -> Any:
+    """The loaded zoo, with any ``--registry`` files from the command line attached."""
+    from zoo.plugins import current
+
+    zoo = current()
+    ctx = ctx or click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    if root is not None and root.obj:
+        extra = [r for r in root.obj.get("registries", []) if r not in zoo.registry_files]
+        if extra:
+            zoo.registry_files.extend(extra)
+            zoo._catalogue = None
+    return zoo
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="zoo", standalone_mode=True)
+    except ZooError as exc:  # raised while resolving a command, before invoke
+        fail(str(exc), exc.exit_code)

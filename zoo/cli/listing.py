@@ -1,0 +1,123 @@
+"""``zoo list``, ``zoo info`` and ``zoo plugins``: what is installed. Never imports torch."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Any
+
+import click
+
+from zoo.cli import get_zoo
+from zoo.errors import ZooError, did_you_mean
+
+KINDS = ("tasks", "models", "pretrained")
+
+
+def _items(zoo: Any, kind: str) -> list[dict[str, Any]]:
+    if kind == "tasks":
+        return [c.describe() for c in zoo.tasks.values()]
+    if kind == "models":
+        return [c.describe() for c in zoo.models.values()]
+    return [p.describe() for p in zoo.catalogue().values()]
+
+
+def _metrics_text(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items())
+
+
+@click.command("list")
+@click.argument("args", nargs=-1, metavar="[tasks|models|pretrained] [PATTERN]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
+    """List tasks, models and pretrained weights from every installed plugin.
+
+    PATTERN is a shell-style wildcard on names (``zoo list models 'g*'``).
+    """
+    if len(args) > 2:
+        raise ZooError("expected at most a kind and a pattern")
+    kinds, pattern = list(KINDS), "*"
+    if args and args[0] in KINDS:
+        kinds, pattern = [args[0]], (args[1] if len(args) > 1 else "*")
+    elif len(args) == 2:
+        raise ZooError(f"unknown kind '{args[0]}'{did_you_mean(args[0], KINDS)}; expected one of {', '.join(KINDS)}")
+    elif args:
+        pattern = args[0]
+    zoo = get_zoo()
+    result = {
+        kind: sorted(
+            (item for item in _items(zoo, kind) if fnmatch.fnmatchcase(item["name"], pattern)),
+            key=lambda item: item["name"],
+        )
+        for kind in kinds
+    }
+    if as_json:
+        click.echo(json.dumps({k: result.get(k, []) for k in KINDS} if len(kinds) == 3 else result))
+        return
+    for kind in kinds:
+        click.echo(click.style(f"{kind}:", bold=True))
+        rows = result[kind]
+        if not rows:
+            click.echo("  (none)")
+        width = max((len(r["name"]) for r in rows), default=0)
+        for row in rows:
+            if kind == "pretrained":
+                detail = f"{row['task']}/{row['model']}  {_metrics_text(row['metrics'])}  [{row['plugin']}]"
+            else:
+                detail = f"[{row['distribution'] or row['plugin']}]"
+            click.echo(f"  {row['name']:<{width}}  {row['summary']}  {detail}")
+
+
+@click.command("info")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def info_cmd(name: str, as_json: bool) -> None:
+    """Everything known about a task, model or pretrained entry, with its config fields."""
+    zoo = get_zoo()
+    found = []
+    if name in zoo.tasks:
+        found.append(zoo.tasks[name].describe())
+    if name in zoo.models:
+        found.append(zoo.models[name].describe())
+    if name in zoo.catalogue():
+        found.append(zoo.catalogue()[name].describe())
+    if not found:
+        every = [*zoo.tasks, *zoo.models, *zoo.catalogue()]
+        raise ZooError(f"unknown name '{name}'{did_you_mean(name, every)}")
+    if as_json:
+        click.echo(json.dumps(found[0] if len(found) == 1 else {"matches": found}))
+        return
+    for item in found:
+        click.echo(click.style(f"{item['kind']} {item['name']}", bold=True) + f": {item['summary']}")
+        for key in ("plugin", "distribution", "version", "target", "task", "model", "source", "dataset", "license"):
+            if item.get(key):
+                click.echo(f"  {key}: {item[key]}")
+        if item.get("metrics"):
+            click.echo(f"  metrics: {_metrics_text(item['metrics'])}")
+        if "config" in item:
+            click.echo("  config:" if item["config"] else "  config: (no fields)")
+            for f in item["config"]:
+                choices = f" (one of {', '.join(map(str, f['choices']))})" if f["choices"] else ""
+                click.echo(f"    {f['name']} ({f['type']}, default {f['default']!r}): {f['help']}{choices}")
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def plugins_cmd(as_json: bool) -> None:
+    """Installed plugins: distribution, version, hooks, what each registered, load errors."""
+    zoo = get_zoo()
+    records = [r.describe() for r in zoo.plugins]
+    if as_json:
+        click.echo(json.dumps({"plugins": records}))
+        return
+    if not records:
+        click.echo("no plugins installed")
+    for r in records:
+        head = f"{r['name']}  ({r['distribution'] or '?'} {r['version']})  [{r['status']}]"
+        click.echo(click.style(head, bold=True, fg="red" if r["error"] else None))
+        if r["hooks"]:
+            click.echo(f"  hooks: {', '.join(r['hooks'])}")
+        if r["registered"]:
+            click.echo(f"  registered: {', '.join(r['registered'])}")
+        if r["error"]:
+            click.echo(f"  error: {r['error']}")

@@ -1,0 +1,96 @@
+"""The architecture contract: a sequence backbone mapping (batch, time, features) to outputs.
+
+A Model knows nothing about tokens, vocabularies or losses; tasks wrap one or more backbones with
+embeddings and heads. Models come from plugins (``register_models``) and are built by the core
+as ``ModelClass(input_size, config)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from zoo.state import State, tree_map
+
+
+class Model(nn.Module):
+    """Base class of every registered architecture.
+
+    Subclasses set ``self.output_size`` and implement ``forward`` and ``zero_state``.
+    State is a tensor or a tuple of tensors whose batch dimension is ``state_batch_dim``
+    (torch's recurrent layout ``(layers, batch, hidden)`` by default).
+    """
+
+    state_batch_dim: int = 1
+
+    def __init__(self, input_size: int, config: Any) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.config = config
+        self.output_size: int = 0
+
+    def forward(
+        self, x: Tensor, state: State | None = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """Run over ``x`` of shape (batch, time, input_size) from ``state`` (zeros when None).
+
+        Returns outputs (batch, time, output_size) and the state after the last step. With
+        ``lengths`` (batch,), sequences are right-padded: the returned state is each sequence's
+        state after its own last real step, and outputs past a sequence's length are zero.
+        """
+        raise NotImplementedError
+
+    def zero_state(
+        self, batch_size: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> State:
+        """The initial state for ``batch_size`` sequences."""
+        raise NotImplementedError
+
+    def detach_state(self, state: State) -> State:
+        """Cut the autograd graph behind ``state`` (truncated BPTT)."""
+        return tree_map(lambda t: t.detach(), state)
+
+    def reorder_state(self, state: State, index: Tensor) -> State:
+        """Select or repeat batch rows of ``state`` (beam search, batched sampling)."""
+        return tree_map(lambda t: t.index_select(self.state_batch_dim, index), state)
+
+    def step(self, x_t: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """One time step: ``x_t`` (batch, input_size) -> output (batch, output_size), new state."""
+        y, state = self(x_t.unsqueeze(1), state)
+        return y[:, 0], state
+
+
+def masked_scan(model: Model, x: Tensor, state: State | None, lengths: Tensor) -> tuple[Tensor, State]:
+    """Generic ``lengths`` support for any model: step through time, freezing finished rows.
+
+    Slower than a fused packed-sequence path; models with one should use it instead.
+    """
+    batch, time, _ = x.shape
+    if state is None:
+        state = model.zero_state(batch, device=x.device, dtype=x.dtype)
+    outputs = []
+    lengths = lengths.to(x.device)
+    for t in range(time):
+        y_t, new_state = model.step(x[:, t], state)
+        alive = (lengths > t).to(y_t.dtype)
+        outputs.append(y_t * alive[:, None])
+        dim = model.state_batch_dim
+
+        def keep(new: Tensor, old: Tensor, alive: Tensor = alive, dim: int = dim) -> Tensor:
+            shape = [1] * new.dim()
+            shape[dim] = -1
+            mask = alive.view(shape).to(new.dtype)
+            return new * mask + old * (1 - mask)
+
+        state = _zip_map(keep, new_state, state)
+    return torch.stack(outputs, dim=1), state
+
+
+def _zip_map(fn: Any, a: State, b: State) -> State:
+    if isinstance(a, tuple | list):
+        return type(a)(_zip_map(fn, x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return {k: _zip_map(fn, a[k], b[k]) for k in a}
+    return fn(a, b)

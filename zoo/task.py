@@ -1,0 +1,158 @@
+"""The task contract: data, encoding, network composition, loss, metrics and inference.
+
+A Task is the unit a user trains (``zoo train TASK MODEL``). The core's engine drives every task
+through the same few calls, so a char language model, a bit-serial adder, a pattern continuation
+and an encoder-decoder all fit without special cases:
+
+1. ``prepare(seed)`` loads or generates the data and builds the vocabulary (training, evaluation);
+   ``load_state_dict(state)`` restores the vocabulary instead when only running a saved model.
+2. ``build(backbone)`` composes one or more backbones (``backbone(input_size) -> zoo.Model``) with
+   embeddings and heads into one ``nn.Module``.
+3. ``batch(step, batch_size, shard)`` is a pure function of the step index: resuming a run at step
+   N, or sharding it over ranks, needs no data-loader state.
+4. ``loss(net, batch, state)`` runs the network by calling ``net(...)`` (it may be wrapped by
+   DistributedDataParallel or torch.compile) and returns the mean loss and the token count.
+5. ``evaluate(net, device)`` returns metrics, including ``primary_metric.name``.
+6. ``run(net, text, options)`` turns a user's input string into output text, streamed in pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import Tensor, nn
+
+from zoo.model import Model
+from zoo.state import State
+
+Backbone = Callable[[int], Model]
+"""Builds a fresh backbone for a given input feature size (call it twice for two backbones)."""
+
+Batch = dict[str, Tensor]
+"""Named CPU tensors; the engine moves every tensor to the training device."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A task's primary metric: its name, whether lower or higher is better, and an optional target.
+
+    Training stops early once an evaluation reaches ``target``.
+    """
+
+    name: str
+    mode: Literal["min", "max"]
+    target: float | None = None
+
+    def better(self, a: float, b: float) -> bool:
+        """Is ``a`` strictly better than ``b``?"""
+        return a < b if self.mode == "min" else a > b
+
+    def reached(self, value: float) -> bool:
+        if self.target is None:
+            return False
+        return value <= self.target if self.mode == "min" else value >= self.target
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This process's share of a global batch under data parallelism (rank, world size)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    def rows(self, batch_size: int) -> slice:
+        """The contiguous rows of a global batch that belong to this rank."""
+        if batch_size % self.world_size:
+            raise ValueError(f"batch size {batch_size} is not divisible by world size {self.world_size}")
+        per = batch_size // self.world_size
+        return slice(self.rank * per, (self.rank + 1) * per)
+
+
+@dataclass
+class StepOutput:
+    """What one training step's forward pass produced."""
+
+    loss: Tensor
+    tokens: int
+    state: State | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Generic inference knobs from ``zoo run``; each task honours those in ``run_options``."""
+
+    length: int | None = None
+    temperature: float = 1.0
+    top_k: int | None = None
+    seed: int | None = None
+    beam: int = 1
+    max_length: int | None = None
+
+
+class Task:
+    """Base class of every registered task. Subclasses are built as ``TaskClass(config)``."""
+
+    stateful: ClassVar[bool] = False
+    """True when consecutive batches continue the same streams: the engine then carries the
+    state returned by ``loss`` into the next step, detached (truncated BPTT)."""
+
+    train_defaults: ClassVar[dict[str, Any]] = {}
+    """Engine settings that suit this task (batch_size, lr, steps, eval_every, ...); flags win."""
+
+    model_defaults: ClassVar[dict[str, Any]] = {}
+    """Backbone settings that suit this task (hidden_size, ...), applied only to fields the chosen
+    model has and the user did not set."""
+
+    run_options: ClassVar[frozenset[str]] = frozenset()
+    """Names of the RunOptions fields ``run`` honours; others given on the command line are refused."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    # -- identity and data -------------------------------------------------------------
+    @property
+    def primary_metric(self) -> Metric:
+        raise NotImplementedError
+
+    def prepare(self, seed: int) -> None:
+        """Load or generate the data and build the vocabulary. Raise ZooError on bad input."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-ready facts needed to rebuild the network and run it (vocabulary, sizes)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned, without loading any data."""
+
+    def fingerprint(self) -> str:
+        """A short stable digest of the training data (recorded in config.json)."""
+        return ""
+
+    # -- network -------------------------------------------------------------------------
+    def build(self, backbone: Backbone) -> nn.Module:
+        raise NotImplementedError
+
+    # -- training ------------------------------------------------------------------------
+    def steps_per_epoch(self, batch_size: int) -> int | None:
+        """Steps in one pass over the training data; None for endless generated data."""
+        return None
+
+    def batch(self, step: int, batch_size: int, shard: Shard) -> Batch:
+        """The training batch for ``step`` (0-based); a pure function of (seed, step, shard)."""
+        raise NotImplementedError
+
+    def loss(self, net: nn.Module, batch: Batch, state: State | None) -> StepOutput:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
+        raise NotImplementedError
+
+    # -- inference -----------------------------------------------------------------------
+    def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
+        """Answer a user's input. Yield output text in pieces (streamed to stdout)."""
+        raise NotImplementedError
