@@ -11,11 +11,12 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.errors import ZooError, did_you_mean
+from zoo.registry import Provider
 
 SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -23,6 +24,8 @@ _HF = re.compile(r"^hf://(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)@(?P<rev>[0-9a-f]{4
 _PKG = re.compile(r"^pkg://(?P<package>[A-Za-z_][\w.]*)/(?P<path>[^\s]+)$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REQUIRED = ("task", "model", "source", "summary", "dataset", "license")
+_OPTIONAL_TEXT = ("command",)
+_KEYS = (*_REQUIRED, "files", "metrics", "tolerance", *_OPTIONAL_TEXT)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class Pretrained:
     metrics: dict[str, float]
     origin: str
     tolerance: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    provider: Provider | None = None
+    command: str = ""
 
     @property
     def is_hub(self) -> bool:
@@ -63,7 +67,10 @@ class Pretrained:
             "kind": "pretrained",
             "name": self.name,
             "summary": self.summary,
-            "plugin": self.origin,
+            "plugin": self.provider.plugin if self.provider else None,
+            "distribution": self.provider.distribution if self.provider else None,
+            "version": self.provider.version if self.provider else None,
+            "origin": self.origin,
             "task": self.task,
             "model": self.model,
             "source": self.source,
@@ -72,6 +79,7 @@ class Pretrained:
             "metrics": dict(self.metrics),
             "tolerance": self.tolerance,
             "files": dict(self.files),
+            "command": self.command,
         }
 
 
@@ -79,20 +87,28 @@ def _fail(where: str, key: str, message: str) -> ZooError:
     return ZooError(f"{where}: {key}: {message}")
 
 
-def validate_entry(name: str, raw: Mapping[str, Any], where: str) -> Pretrained:
-    """Check one entry against the schema; errors name the file and the key."""
+def validate_entry(
+    name: str, raw: Mapping[str, Any], where: str, provider: Provider | None = None
+) -> Pretrained:
+    """Check one entry against the schema; errors name the file (``where``) and the key."""
     key = f"pretrained.{name}"
     if not _NAME.match(name):
         raise _fail(where, key, "names use letters, digits, '.', '_' and '-'")
     if not isinstance(raw, Mapping):
         raise _fail(where, key, "must be a table")
+    for k in raw:
+        if k not in _KEYS:
+            raise _fail(where, f"{key}.{k}", f"unknown key{did_you_mean(k, _KEYS)}; expected {', '.join(_KEYS)}")
     for req in _REQUIRED:
         if req not in raw:
             raise _fail(where, f"{key}.{req}", "missing")
         if not isinstance(raw[req], str) or not raw[req].strip():
             raise _fail(where, f"{key}.{req}", "must be a non-empty string")
+    for opt in _OPTIONAL_TEXT:
+        if not isinstance(raw.get(opt, ""), str):
+            raise _fail(where, f"{key}.{opt}", "must be a string")
     source = raw["source"]
-    if not (_HF.match(source) or _PKG.match(source)):
+    if not (_HF.match(source) or _PKG.match(source)) or ".." in source.split("/"):
         raise _fail(
             where, f"{key}.source",
             f"{source!r} must be hf://OWNER/NAME@<40-hex commit> or pkg://PACKAGE/PATH",
@@ -101,6 +117,8 @@ def validate_entry(name: str, raw: Mapping[str, Any], where: str) -> Pretrained:
     if not isinstance(files, Mapping) or not files:
         raise _fail(where, f"{key}.files", "must map each file name to its sha256")
     for fname, digest in files.items():
+        if fname.startswith("/") or ".." in fname.split("/"):
+            raise _fail(where, f"{key}.files.{fname}", "must be a path inside the model folder")
         if not isinstance(digest, str) or not _SHA256.match(digest):
             raise _fail(where, f"{key}.files.{fname}", "must be a 64-hex sha256")
     if "model.safetensors" not in files or "config.json" not in files:
@@ -114,8 +132,6 @@ def validate_entry(name: str, raw: Mapping[str, Any], where: str) -> Pretrained:
     tolerance = raw.get("tolerance", 0.0)
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
         raise _fail(where, f"{key}.tolerance", "must be a non-negative number")
-    known = set(_REQUIRED) | {"files", "metrics", "tolerance"}
-    extra = {k: v for k, v in raw.items() if k not in known}
     return Pretrained(
         name=name,
         task=raw["task"],
@@ -128,12 +144,13 @@ def validate_entry(name: str, raw: Mapping[str, Any], where: str) -> Pretrained:
         metrics={k: float(v) for k, v in metrics.items()},
         origin=where,
         tolerance=float(tolerance),
-        extra=extra,
+        provider=provider,
+        command=raw.get("command", ""),
     )
 
 
-def read_catalogue(path: str | os.PathLike[str]) -> list[Pretrained]:
-    """Parse and validate one registry file."""
+def read_catalogue(path: str | os.PathLike[str], provider: Provider | None = None) -> list[Pretrained]:
+    """Parse and validate one registry file (``provider``: who ships it, if a package does)."""
     path = Path(path)
     where = str(path)
     try:
@@ -151,7 +168,7 @@ def read_catalogue(path: str | os.PathLike[str]) -> list[Pretrained]:
     entries = data.get("pretrained", {})
     if not isinstance(entries, Mapping):
         raise _fail(where, "pretrained", "must be a table of entries")
-    return [validate_entry(name, raw, where) for name, raw in entries.items()]
+    return [validate_entry(name, raw, where, provider) for name, raw in entries.items()]
 
 
 def builtin_catalogue() -> Path | None:

@@ -161,12 +161,15 @@ def build(cls: type, values: Mapping[str, Any] | None = None, *, owner: str = "c
             valid = ", ".join(infos) or "none"
             raise ZooError(f"unknown setting '{name}' for {owner}{did_you_mean(name, infos)}; valid: {valid}")
         info = infos[name]
-        if isinstance(value, str) and info.type is not str:
+        if isinstance(value, str):
             value = parse_field(info, value)
-        elif isinstance(value, list) and typing.get_origin(info.type) is tuple:
-            value = tuple(value)
-        elif isinstance(value, str):
-            value = parse_field(info, value)
+        else:
+            if isinstance(value, list) and typing.get_origin(info.type) is tuple:
+                value = tuple(value)  # JSON has no tuples
+            if info.choices and value not in info.choices:
+                raise ZooError(
+                    f"bad value {value!r} for '{name}': expected one of {', '.join(map(str, info.choices))}"
+                )
         kwargs[name] = value
     try:
         return cls(**kwargs)

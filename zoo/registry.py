@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from zoo.config import fields_of
+from zoo.errors import ZooError
 
 Kind = Literal["task", "model"]
 
@@ -33,16 +34,29 @@ class Component:
     config: type
     summary: str
     provider: Provider
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def load(self) -> Any:
-        """Import and return the class (this is where torch gets imported)."""
-        if not isinstance(self.target, str):
-            return self.target
-        module, _, attr = self.target.partition(":")
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
+    def load(self) -> type:
+        """Import and return the class (this is where torch gets imported).
+
+        A target that cannot be imported, or is not a ``zoo.Task``/``zoo.Model`` subclass, is a
+        ZooError naming the plugin, so a broken plugin gives one line rather than a traceback.
+        """
+        where = f"{self.kind} '{self.name}' from plugin '{self.provider.plugin}' ({self.provider})"
+        obj: Any = self.target
+        if isinstance(obj, str):
+            module, _, attr = obj.partition(":")
+            try:
+                obj = importlib.import_module(module)
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+            except (ImportError, AttributeError) as exc:
+                raise ZooError(f"{where}: cannot import {self.target}: {exc}") from exc
+        if self.kind == "task":
+            from zoo.task import Task as base
+        else:
+            from zoo.model import Model as base
+        if not (isinstance(obj, type) and issubclass(obj, base)):
+            raise ZooError(f"{where}: {self.target!r} is not a subclass of zoo.{base.__name__}")
         return obj
 
     def describe(self) -> dict[str, Any]:

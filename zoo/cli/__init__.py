@@ -36,13 +36,15 @@ class ZooGroup(click.Group):
         module, _, attr = target.partition(":")
         try:
             return getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            return None  # a command whose module is not written yet is simply absent
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise  # a real bug in the command's module, not a command that is absent
+            return None  # a command whose module is not in this build is simply absent
 
     def _plugin_commands(self) -> dict[str, click.Command]:
         from zoo.plugins import current
 
-        return {c.name: c for c in current().commands if c.name not in BUILTIN_COMMANDS}
+        return current().commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = [n for n in BUILTIN_COMMANDS if self._builtin(n) is not None]
@@ -93,10 +95,7 @@ def get_zoo(ctx: click.Context | None = None) -> Any:
     ctx = ctx or click.get_current_context(silent=True)
     root = ctx.find_root() if ctx else None
     if root is not None and root.obj:
-        extra = [r for r in root.obj.get("registries", []) if r not in zoo.registry_files]
-        if extra:
-            zoo.registry_files.extend(extra)
-            zoo._catalogue = None
+        zoo.add_registries(root.obj.get("registries", []))
     return zoo
 
 

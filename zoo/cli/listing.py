@@ -12,6 +12,7 @@ from zoo.cli import get_zoo
 from zoo.errors import ZooError, did_you_mean
 
 KINDS = ("tasks", "models", "pretrained")
+_ALIASES = {"task": "tasks", "model": "models", **{k: k for k in KINDS}}
 
 
 def _items(zoo: Any, kind: str) -> list[dict[str, Any]]:
@@ -37,8 +38,8 @@ def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
     if len(args) > 2:
         raise ZooError("expected at most a kind and a pattern")
     kinds, pattern = list(KINDS), "*"
-    if args and args[0] in KINDS:
-        kinds, pattern = [args[0]], (args[1] if len(args) > 1 else "*")
+    if args and args[0] in _ALIASES:
+        kinds, pattern = [_ALIASES[args[0]]], (args[1] if len(args) > 1 else "*")
     elif len(args) == 2:
         raise ZooError(f"unknown kind '{args[0]}'{did_you_mean(args[0], KINDS)}; expected one of {', '.join(KINDS)}")
     elif args:
@@ -74,16 +75,10 @@ def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
 def info_cmd(name: str, as_json: bool) -> None:
     """Everything known about a task, model or pretrained entry, with its config fields."""
     zoo = get_zoo()
-    found = []
-    if name in zoo.tasks:
-        found.append(zoo.tasks[name].describe())
-    if name in zoo.models:
-        found.append(zoo.models[name].describe())
-    if name in zoo.catalogue():
-        found.append(zoo.catalogue()[name].describe())
+    tables = {"task": zoo.tasks, "model": zoo.models, "pretrained model": zoo.catalogue()}
+    found = [table[name].describe() for table in tables.values() if name in table]
     if not found:
-        every = [*zoo.tasks, *zoo.models, *zoo.catalogue()]
-        raise ZooError(f"unknown name '{name}'{did_you_mean(name, every)}")
+        raise _unknown_name(name, tables)
     if as_json:
         click.echo(json.dumps(found[0] if len(found) == 1 else {"matches": found}))
         return
@@ -99,6 +94,16 @@ def info_cmd(name: str, as_json: bool) -> None:
             for f in item["config"]:
                 choices = f" (one of {', '.join(map(str, f['choices']))})" if f["choices"] else ""
                 click.echo(f"    {f['name']} ({f['type']}, default {f['default']!r}): {f['help']}{choices}")
+
+
+def _unknown_name(name: str, tables: dict[str, dict[str, Any]]) -> ZooError:
+    """``unknown task 'charml' (did you mean 'charlm'?)``: the kind is the closest name's kind."""
+    every = {n: kind for kind, table in tables.items() for n in table}
+    hint = did_you_mean(name, every)
+    if hint:
+        kind = every[hint.split("'")[1]]
+        return ZooError(f"unknown {kind} '{name}'{hint}")
+    return ZooError(f"unknown name '{name}': not a task, model or pretrained model (see `zoo list`)")
 
 
 @click.command("plugins")
