@@ -20,6 +20,8 @@ from zoo.plugins import Zoo, current
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+README = "README.md"
+_MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
 
 
 def save_model_dir(
@@ -32,8 +34,14 @@ def save_model_dir(
     metrics: dict[str, float] | None = None,
     versions: dict[str, Any] | None = None,
 ) -> Path:
-    """Write weights and config.json atomically into ``path`` (created if needed)."""
+    """Write weights, config.json and the model card (README.md) atomically into ``path``.
+
+    safetensors' model-aware ``save_model`` stores tied or shared tensors once and records the
+    aliases, so ``load_model_dir`` can read them back strictly.
+    """
     from safetensors.torch import save_model
+
+    from zoo.card import write_card
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -44,10 +52,24 @@ def save_model_dir(
         "vocabulary": task.state_dict(),
         "training": training or {},
         "metrics": metrics or {},
-        "versions": versions or {},
+        "versions": versions or library_versions(),
     }
     write_json_atomic(path / CONFIG, config)
+    write_card(path, config)
     return path
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a model directory depends on (recorded in config.json)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("seqzoo", "torch", "safetensors"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
 
 
 def _unwrap(net: Any) -> Any:
@@ -80,6 +102,56 @@ def read_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(data.get("vocabulary", {}), dict):
         raise ZooError(f"{file}: 'vocabulary' must be an object")
     return data
+
+
+def check_weights(file: str | Path) -> None:
+    """Refuse an empty, truncated or non-safetensors weights file with a clear message.
+
+    Runs before safetensors parses the file, and needs no torch: a download that saved an HTML
+    error page, or stopped half-way, is named as such instead of surfacing as a parser error.
+    """
+    file = Path(file)
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as fh:
+            head = fh.read(8)
+            n = int.from_bytes(head, "little") if len(head) == 8 else -1
+            header = fh.read(n) if 0 < n <= min(_MAX_HEADER, size - 8) else b""
+    except FileNotFoundError:
+        raise ZooError(f"{file}: missing") from None
+    except OSError as exc:
+        raise ZooError(f"{file}: cannot be read ({exc.strerror})") from None
+    if size == 0:
+        raise ZooError(f"{file}: the file is empty (an interrupted download?)")
+    if all(32 <= b < 127 or b in b"\t\r\n" for b in head):  # a real header length has zero high bytes
+        raise ZooError(f"{file}: not a safetensors file (it holds text, perhaps an HTML error page)")
+    if n < 0:
+        raise ZooError(f"{file}: truncated ({size} bytes)")
+    if n > _MAX_HEADER:
+        raise ZooError(f"{file}: not a safetensors file")
+    if n > size - 8:
+        raise ZooError(f"{file}: truncated ({size} bytes, shorter than its own header)")
+    try:
+        entries = json.loads(header)
+        end = max((int(e["data_offsets"][1]) for k, e in entries.items() if k != "__metadata__"), default=0)
+    except (ValueError, UnicodeDecodeError, TypeError, KeyError, IndexError, AttributeError):
+        raise ZooError(f"{file}: not a safetensors file (unreadable header)") from None
+    expected = 8 + n + end
+    if size < expected:
+        raise ZooError(f"{file}: truncated ({size} of {expected} bytes)")
+    if size > expected:
+        raise ZooError(f"{file}: {size - expected} unexpected bytes after the tensors (corrupted file)")
+
+
+def check_model_dir(path: str | Path, name: str | None = None) -> dict[str, Any]:
+    """Validate a model directory without torch: config.json and the weights file's framing."""
+    path = Path(path)
+    config = read_config(path)
+    weights = path / WEIGHTS
+    if not weights.is_file():
+        raise ZooError(f"{name or path}: no {WEIGHTS}")
+    check_weights(weights)
+    return config
 
 
 @dataclass
@@ -120,6 +192,7 @@ def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None
     weights = path / WEIGHTS
     if not weights.is_file():
         raise ZooError(f"{path}: no {WEIGHTS}")
+    check_weights(weights)
     try:
         load_model(net, str(weights), strict=True, device=str(device))
     except (SafetensorError, OSError, ValueError) as exc:
