@@ -1,0 +1,198 @@
+"""The model contract suite (zoo.testing): run over every installed model, and proven able to fail.
+
+Every model registered by any installed plugin is checked here, one test per (model, check), with
+its registered config's defaults. The second half builds a tiny correct model on the public API
+and broken variants of it, each of which must be caught by the check that guards the property.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+import zoo
+import zoo.plugins
+import zoo.testing
+from zoo.config import build
+from zoo.plugins import Zoo, current
+
+INSTALLED = current().models  # captured at collection: tests that swap the zoo cannot hide models
+
+
+@pytest.mark.parametrize("check", list(zoo.testing.CHECKS))
+@pytest.mark.parametrize("name", sorted(INSTALLED))
+def test_installed_model_meets_contract(name: str, check: str) -> None:
+    component = INSTALLED[name]
+    config = build(component.config, {}, owner=f"model '{name}'")
+    zoo.testing.CHECKS[check](component.load(), config)
+
+
+# -- a small correct model, and models that break one rule each ----------------------------------
+
+
+@dataclass
+class TinyConfig:
+    hidden_size: int = zoo.option(4, "units")
+
+
+class TinyRNN(zoo.Model):
+    """h_t = tanh(W x_t + U h_(t-1)) by hand, ``lengths`` through zoo.masked_scan."""
+
+    def __init__(self, input_size: int, config: TinyConfig) -> None:
+        super().__init__(input_size, config)
+        self.cell = nn.RNNCell(input_size, config.hidden_size)
+        self.output_size = config.hidden_size
+
+    def zero_state(self, batch_size, device=None, dtype=None):
+        return torch.zeros(1, batch_size, self.config.hidden_size, device=device, dtype=dtype)
+
+    def forward(self, x, state=None, lengths=None):
+        if lengths is not None:
+            return zoo.masked_scan(self, x, state, lengths)
+        h = self.initial(x, state)[0]
+        outputs = []
+        for t in range(x.shape[1]):
+            h = self.cell(x[:, t], h)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h[None]
+
+    def initial(self, x, state):
+        return self.zero_state(x.shape[0], x.device, x.dtype) if state is None else state
+
+
+class ForgetsState(TinyRNN):
+    def forward(self, x, state=None, lengths=None):
+        return super().forward(x, None, lengths)
+
+
+class IgnoresLengths(TinyRNN):
+    def forward(self, x, state=None, lengths=None):
+        return super().forward(x, state)
+
+
+class StepIgnoresState(TinyRNN):
+    def step(self, x_t, state=None):
+        return super().step(x_t, None)
+
+
+class KeepsHiddenState(TinyRNN):
+    """Continues from its previous call when given no state: a classic stateful-layer bug."""
+
+    def forward(self, x, state=None, lengths=None):
+        if state is None and getattr(self, "last", None) is not None and self.last.shape[1] == x.shape[0]:
+            state = self.last
+        y, state = super().forward(x, state, lengths)
+        self.last = state.detach()
+        return y, state
+
+
+class UnusedParameter(TinyRNN):
+    def __init__(self, input_size, config):
+        super().__init__(input_size, config)
+        self.unused = nn.Parameter(torch.ones(3))
+
+
+class DetachKeepsGraph(TinyRNN):
+    def detach_state(self, state):
+        return state
+
+
+class ReorderIgnoresIndex(TinyRNN):
+    def reorder_state(self, state, index):
+        return state
+
+
+class UnsavedWeights(TinyRNN):
+    """A random buffer outside the state_dict: a saved file cannot reproduce the model."""
+
+    def __init__(self, input_size, config):
+        super().__init__(input_size, config)
+        self.register_buffer("scale", torch.rand(config.hidden_size) + 0.5, persistent=False)
+
+    def forward(self, x, state=None, lengths=None):
+        y, state = super().forward(x, state, lengths)
+        return y * self.scale, state
+
+
+class WrongOutputSize(TinyRNN):
+    def __init__(self, input_size, config):
+        super().__init__(input_size, config)
+        self.output_size = config.hidden_size + 1
+
+
+def test_a_correct_model_passes_every_check() -> None:
+    zoo.testing.check_model(TinyRNN, TinyConfig(), input_size=2)
+
+
+@pytest.mark.parametrize(
+    "broken, check, says",
+    [
+        (ForgetsState, "state_carry", "two chunks"),
+        (IgnoresLengths, "lengths", "with lengths"),
+        (StepIgnoresState, "step", "step()"),
+        (KeepsHiddenState, "determinism", "calling the same model again"),
+        (UnusedParameter, "gradients", "parameter 'unused' gets no gradient"),
+        (DetachKeepsGraph, "detach_state", "require grad"),
+        (ReorderIgnoresIndex, "reorder_state", "selects the wrong rows"),
+        (UnsavedWeights, "save_load", "save/load round trip"),
+        (WrongOutputSize, "output_shapes", "(batch, time, output_size)"),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_each_check_catches_the_bug_it_guards(broken: type, check: str, says: str) -> None:
+    zoo.testing.CHECKS[check](TinyRNN, TinyConfig())  # the correct model passes this check...
+    with pytest.raises(AssertionError) as info:
+        zoo.testing.CHECKS[check](broken, TinyConfig())  # ...and the broken one fails it
+    assert says in str(info.value)
+    assert broken.__qualname__ in str(info.value)
+
+
+def test_check_model_reports_every_failing_check_at_once() -> None:
+    with pytest.raises(AssertionError) as info:
+        zoo.testing.check_model(ForgetsState, TinyConfig())
+    message = str(info.value)
+    assert "ForgetsState fails" in message
+    assert "[state_carry]" in message and "[step]" in message and "[save_load]" not in message
+
+
+def test_check_model_can_skip_checks() -> None:
+    with pytest.raises(AssertionError, match=r"UnusedParameter fails 1 of 9 .*\n\[gradients\]"):
+        zoo.testing.check_model(UnusedParameter, TinyConfig())
+    zoo.testing.check_model(UnusedParameter, TinyConfig(), skip=["gradients"])
+
+
+def test_check_model_reports_a_crash_as_a_failure() -> None:
+    class Crashes(TinyRNN):
+        def reorder_state(self, state, index):
+            raise RuntimeError("boom")
+
+    with pytest.raises(AssertionError, match=r"\[reorder_state\] raised RuntimeError: boom"):
+        zoo.testing.check_model(Crashes, TinyConfig())
+
+
+class TinyPlugin:
+    @zoo.hookimpl
+    def register_models(self, register):
+        register("tiny", TinyRNN, config=TinyConfig, summary="test model")
+
+
+@pytest.fixture
+def tiny_zoo():
+    zoo.plugins.use(Zoo())
+    current().add_plugin(TinyPlugin(), "tiny")
+    yield current()
+    zoo.plugins.use(None)
+
+
+def test_models_are_named_as_registered_with_settings(tiny_zoo) -> None:
+    zoo.testing.check_step("tiny", {"hidden_size": "3"}, time=5)
+    zoo.testing.check_model("tiny")
+    with pytest.raises(zoo.ZooError, match="unknown setting"):
+        zoo.testing.check_step("tiny", {"hiden_size": 3})
+    with pytest.raises(TypeError, match="config"):
+        zoo.testing.check_model(TinyRNN)
+    with pytest.raises(ValueError, match="unknown checks"):
+        zoo.testing.check_model(TinyRNN, TinyConfig(), skip=["speed"])
