@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pluggy
 import pytest
+
 import zoo
 from zoo.plugins import Zoo, current, use
 
