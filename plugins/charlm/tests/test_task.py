@@ -1,0 +1,147 @@
+"""Training side of charlm: vocabulary, split, stream batching, loss, stateful evaluation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from zoo_charlm import task as task_module
+
+from zoo import Shard, ZooError
+
+from .conftest import TEXT
+
+
+def test_vocabulary_and_split(build):
+    task, _ = build()
+    assert task.chars == "".join(sorted(set(TEXT)))
+    n_val = int(len(TEXT) * 0.1)
+    decoded = "".join(task.chars[i] for i in torch.cat([task.train_ids, task.val_ids]).tolist())
+    assert decoded == TEXT
+    assert len(task.val_ids) == n_val  # the last 10%
+    task20, _ = build("val_fraction=0.2")
+    assert len(task20.val_ids) == int(len(TEXT) * 0.2)
+    assert task.state_dict() == {"chars": task.chars}
+
+
+def test_text_shorter_than_a_window_is_a_clear_error(build, tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text("just a few words\n", encoding="utf-8")
+    with pytest.raises(ZooError, match="too short for one training window of 16"):
+        build(path=short)
+
+
+def test_streams_are_contiguous_and_batches_are_pure(build):
+    task, _ = build()
+    batch_size, window = 4, 16
+    per_stream = len(task.train_ids) // batch_size
+    windows = task.steps_per_epoch(batch_size)
+    assert windows == (per_stream - 1) // window
+    whole = Shard()
+    for step in (0, 1, windows - 1):
+        b = task.batch(step, batch_size, whole)
+        for row in range(batch_size):
+            start = row * per_stream + step * window
+            assert torch.equal(b["x"][row], task.train_ids[start : start + window])
+            assert torch.equal(b["y"][row], task.train_ids[start + 1 : start + window + 1])
+    # consecutive steps continue each stream, so a carried state is the true context
+    a, b = task.batch(3, batch_size, whole), task.batch(4, batch_size, whole)
+    assert torch.equal(b["x"][:, 0], a["y"][:, -1])
+    # a pure function of the step: the next epoch repeats it
+    assert torch.equal(task.batch(windows + 3, batch_size, whole)["x"], a["x"])
+    # data-parallel shards are disjoint stream subsets that make up the global batch
+    shards = [task.batch(3, batch_size, Shard(r, 2))["x"] for r in range(2)]
+    assert torch.equal(torch.cat(shards), a["x"])
+
+
+def test_too_many_streams_for_the_text_is_a_clear_error(build):
+    task, _ = build()
+    with pytest.raises(ZooError, match="lower --batch-size"):
+        task.batch(0, len(task.train_ids), Shard())
+
+
+def test_random_windows_are_reproducible_and_stateless(build):
+    task, net = build("batching=random", seed=3)
+    one, again = task.batch(5, 8, Shard()), task.batch(5, 8, Shard())
+    assert torch.equal(one["x"], again["x"])
+    assert not torch.equal(task.batch(6, 8, Shard())["x"], one["x"])
+    text = task.train_ids
+    for x, y in zip(one["x"], one["y"], strict=True):  # each row is a real window of the text
+        start = next(i for i in range(len(text) - 16) if torch.equal(text[i : i + 16], x))
+        assert torch.equal(text[start + 1 : start + 17], y)
+    assert task.loss(net, one, None).state is None
+
+
+def test_loss_is_cross_entropy_and_returns_the_state(build):
+    task, net = build()
+    b = task.batch(0, 4, Shard())
+    out = task.loss(net, b, None)
+    logits, _ = net(b["x"])
+    expected = F.cross_entropy(logits.reshape(-1, len(task.chars)), b["y"].reshape(-1))
+    assert out.loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert out.tokens == 4 * 16
+    h, c = out.state
+    assert h.shape == (1, 4, 24)
+
+
+@pytest.mark.parametrize("input_kind", ["embedding", "onehot"])
+def test_a_few_training_steps_lower_the_loss(build, input_kind):
+    """Truncated BPTT as the engine runs it: carry the detached state from step to step."""
+    task, net = build(f"input={input_kind}", hidden=32)
+    before = task.evaluate(net, torch.device("cpu"))["val_loss"]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    state, losses = None, []
+    for step in range(60):
+        out = task.loss(net, task.batch(step, 4, Shard()), state)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        state = tuple(s.detach() for s in out.state)
+        losses.append(out.loss.item())
+    after = task.evaluate(net, torch.device("cpu"))["val_loss"]
+    assert math.log(len(task.chars)) == pytest.approx(before, abs=0.3)  # untrained: near uniform
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+    assert after < 0.7 * before
+
+
+def test_evaluation_counts_every_validation_character_once(build):
+    """With a constant-output network the loss follows from character counts alone."""
+    task, net = build()
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.copy_(torch.randn(len(task.chars)))
+    log_p = torch.log_softmax(net.head.bias, dim=0)
+    targets = task.val_ids[1:]
+    expected = -log_p[targets].mean().item()
+    metrics = task.evaluate(net, torch.device("cpu"))
+    assert metrics["val_loss"] == pytest.approx(expected, rel=1e-5)
+    assert metrics["val_bpc"] == pytest.approx(expected / math.log(2), rel=1e-5)
+
+
+@pytest.mark.parametrize("streams", [1, 5])
+def test_evaluation_is_stateful_within_each_stream(build, monkeypatch, streams):
+    """Equals running each contiguous piece of the validation text whole, from a zero state."""
+    task, net = build()
+    monkeypatch.setattr(task_module, "EVAL_STREAMS", streams)
+    monkeypatch.setattr(task_module, "EVAL_CHUNK", 7)  # many chunks: the state must be carried
+    val = task.val_ids
+    per = (len(val) - 1) // streams
+    bounds = [i * per for i in range(streams)] + [len(val) - 1]
+    total = 0.0
+    with torch.no_grad():
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            logits, _ = net(val[lo:hi][None])
+            total += F.cross_entropy(logits[0], val[lo + 1 : hi + 1], reduction="sum").item()
+    got = task.evaluate(net, torch.device("cpu"))["val_loss"]
+    assert got == pytest.approx(total / (len(val) - 1), rel=1e-5)
+
+
+def test_vocabulary_round_trips_through_state_dict(build):
+    task, net = build()
+    fresh = task_module.CharLMTask(task.config)
+    fresh.load_state_dict(task.state_dict())
+    assert fresh.chars == task.chars
+    with pytest.raises(ZooError, match="vocabulary"):
+        fresh.load_state_dict({})

@@ -1,0 +1,36 @@
+"""Settings of the ``charlm`` task (torch-free: read at start-up by ``zoo info`` and ``--help``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from zoo import option
+
+
+@dataclass
+class CharLMConfig:
+    """What text to model and how to cut it into training windows."""
+
+    data: str = option(
+        "builtin",
+        "corpus: 'builtin' (CPython's documentation text, offline), a named dataset "
+        "('tinyshakespeare'), a local UTF-8 file path, or an http(s) URL (downloaded once, cached)",
+    )
+    val_fraction: float = option(0.1, "fraction of the text, taken from its end, held out for validation")
+    window: int = option(128, "characters per training window (truncated back-propagation length)")
+    batching: Literal["streams", "random"] = option(
+        "streams",
+        "streams: B contiguous streams, state carried across windows (char-rnn); "
+        "random: independent random windows, each from a zero state",
+    )
+    input: Literal["embedding", "onehot"] = option("embedding", "how characters enter the backbone")
+    embedding_size: int = option(64, "embedding width (input: embedding)")
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError("val_fraction must be between 0 and 1 (exclusive)")
+        if self.window < 1:
+            raise ValueError("window must be at least 1")
+        if self.embedding_size < 1:
+            raise ValueError("embedding_size must be at least 1")
