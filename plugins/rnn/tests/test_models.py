@@ -174,6 +174,19 @@ def test_empty_rows_keep_their_state_and_output_zeros(kind: str) -> None:
     torch.testing.assert_close(state, start, atol=0, rtol=0)
 
 
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_trains_under_bfloat16_autocast_with_padding(kind: str) -> None:
+    model_cls, config = CONFIGS[kind]
+    model = model_cls(3, config).train()
+    x = torch.randn(4, 5, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, state = model(x)
+        y, _ = model(x, model.detach_state(state), lengths=torch.tensor([5, 0, 2, 1]))
+    assert y.shape == (4, 5, 6) and bool(torch.isfinite(y).all()) and not y[1].any()
+    y.float().square().mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
 def test_bad_lengths_are_refused() -> None:
     model = GRU(3, GRUConfig(hidden_size=4))
     with pytest.raises(ValueError, match=r"lengths must lie in \[0, 4\]"):

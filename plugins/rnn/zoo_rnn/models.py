@@ -61,14 +61,14 @@ class _Recurrent(Model):
         if bool(live.all()):
             return self._scan_padded(x, state, lengths)
         # Packed sequences reject empty rows: run the others, empty rows keep their state.
-        y = x.new_zeros(x.shape[0], x.shape[1], self.output_size)
         if not bool(live.any()):
-            return y, state
+            return x.new_zeros(x.shape[0], x.shape[1], self.output_size), state
         rows = live.nonzero().squeeze(1).to(x.device)
         y_live, state_live = self._scan_padded(x[rows], self.reorder_state(state, rows), lengths[live])
+        y = y_live.new_zeros(x.shape[0], x.shape[1], self.output_size).index_copy(0, rows, y_live)
         dim = self.state_batch_dim
-        state = _zip(lambda old, new: old.index_copy(dim, rows, new), state, state_live)
-        return y.index_copy(0, rows, y_live), state
+        state = _zip(lambda old, new: old.index_copy(dim, rows, new.to(old.dtype)), state, state_live)
+        return y, state
 
     def _scan(self, x: Tensor, state: State | None) -> tuple[Tensor, State]:
         """Full sequences, every row ``x.shape[1]`` steps long."""
