@@ -13,7 +13,7 @@ from typing import Any
 from zoo.fileio import write_text_atomic
 
 LIBRARY = "seqzoo"
-PLACEHOLDER = "OWNER/NAME"
+PLACEHOLDER = "hf://OWNER/NAME"
 
 
 def _dataset(config: dict[str, Any]) -> str:
@@ -27,8 +27,9 @@ def _dataset(config: dict[str, Any]) -> str:
     return f"{LIBRARY}-{config['task']['name']}-generated"
 
 
-def card_text(config: dict[str, Any], repo_id: str | None = None) -> str:
-    """The README.md text for a model with this config.json (``repo_id`` for the usage snippet)."""
+def card_text(config: dict[str, Any], ref: str | None = None) -> str:
+    """The README.md text for a model with this config.json; ``ref`` is what users load it by
+    (``hf://OWNER/NAME`` or a pretrained name)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     task, model = config["task"]["name"], config["model"]["name"]
@@ -41,7 +42,7 @@ def card_text(config: dict[str, Any], repo_id: str | None = None) -> str:
         metrics=sorted(metrics),
         license=config.get("training", {}).get("license"),
     )
-    ref = f"hf://{repo_id or PLACEHOLDER}"
+    ref = ref or PLACEHOLDER
     rows = "\n".join(f"| {k} | {v:.6g} |" for k, v in metrics.items()) or "| (none recorded) | |"
     training = config.get("training", {})
     facts = ", ".join(f"{k}={training[k]}" for k in ("steps", "seconds", "seed", "batch_size", "lr") if k in training)
@@ -92,4 +93,4 @@ def card_for_push(path: str | Path, config: dict[str, Any], repo_id: str) -> byt
         text = readme.read_text(encoding="utf-8")
         if text != card_text(config):
             return text.encode("utf-8")
-    return card_text(config, repo_id).encode("utf-8")
+    return card_text(config, f"hf://{repo_id}").encode("utf-8")
