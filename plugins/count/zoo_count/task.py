@@ -1,0 +1,154 @@
+"""The count task: learn a repeating pattern (``0 1 2 1 0 1 2 1 ...``) by next-token prediction.
+
+Memorising a period is the classic first exercise for a recurrent network: to predict the token
+after ``1`` in ``0 1 2 1`` it must remember where in the period it is. Training windows start at a
+random phase and span ``periods`` periods. The primary metric is free-running: prime the network
+with one whole period (from every phase), let it feed back its own greedy predictions for three
+periods, and count the generated tokens that match the pattern. Training stops at 100%.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+import zoo
+from zoo_count.config import CountConfig
+
+GENERATED_PERIODS = 3
+
+
+def random_pattern(length: int, symbols: int, seed: int) -> list[int]:
+    """A reproducible pattern of ``length`` tokens drawn uniformly from ``0..symbols-1``."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(symbols, (length,), generator=gen).tolist()
+
+
+def windows(pattern: Tensor, phases: Tensor, size: int) -> Tensor:
+    """(n,) start phases -> (n, size) slices of the endlessly repeated pattern."""
+    index = (phases.unsqueeze(1) + torch.arange(size)) % len(pattern)
+    return pattern[index]
+
+
+def continuation_accuracy(generated: Tensor, expected: Tensor) -> dict[str, float]:
+    """Token accuracy of generated continuations, and the share of rows right in every token."""
+    right = generated == expected
+    return {"accuracy": right.float().mean().item(), "exact_match": right.all(dim=1).float().mean().item()}
+
+
+class CountNet(nn.Module):
+    """One-hot tokens -> backbone -> next-token logits."""
+
+    def __init__(self, backbone: zoo.Model, vocab: int) -> None:
+        super().__init__()
+        self.vocab = vocab
+        self.backbone = backbone
+        self.head = nn.Linear(backbone.output_size, vocab)
+
+    def forward(self, tokens: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        x = F.one_hot(tokens, self.vocab).to(self.head.weight.dtype)
+        y, state = self.backbone(x, state)
+        return self.head(y), state
+
+
+@torch.no_grad()
+def generate(net: nn.Module, prime: Tensor, count: int) -> Tensor:
+    """Greedy free-running continuation: (batch, time) prime -> (batch, count) generated tokens."""
+    logits, state = net(prime)
+    out = []
+    for _ in range(count):
+        token = logits[:, -1].argmax(-1)
+        out.append(token)
+        logits, state = net(token.unsqueeze(1), state)
+    return torch.stack(out, dim=1) if out else prime.new_zeros(prime.shape[0], 0)
+
+
+class CountTask(zoo.Task):
+    train_defaults = {"steps": 3000, "batch_size": 32, "lr": 1e-2, "eval_every": 10, "warmup": 0}
+    model_defaults = {"hidden_size": 64}
+    run_options = frozenset({"length"})
+
+    def __init__(self, config: CountConfig) -> None:
+        super().__init__(config)
+        self.pattern: list[int] = list(config.pattern)
+        self.vocab = max(self.pattern) + 1 if self.pattern else config.symbols
+        self.seed = 0
+
+    @property
+    def primary_metric(self) -> zoo.Metric:
+        return zoo.Metric("accuracy", "max", target=1.0)
+
+    @property
+    def period(self) -> int:
+        return len(self.pattern)
+
+    def prepare(self, seed: int) -> None:
+        """The pattern comes from the config (given, or drawn with the config's seed)."""
+        self.seed = seed
+        if not self.pattern:
+            self.pattern = random_pattern(self.config.length, self.config.symbols, self.config.seed)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"pattern": list(self.pattern), "vocab": self.vocab}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pattern, vocab = state.get("pattern"), state.get("vocab")
+        if not isinstance(pattern, list) or not isinstance(vocab, int) or len(pattern) < 2:
+            raise zoo.ZooError("config.json: the count task needs 'pattern' (a list) and 'vocab'")
+        self.pattern, self.vocab = [int(t) for t in pattern], vocab
+
+    def fingerprint(self) -> str:
+        return "count-" + ",".join(map(str, self.pattern))
+
+    def build(self, backbone) -> nn.Module:
+        return CountNet(backbone(self.vocab), self.vocab)
+
+    def batch(self, step: int, batch_size: int, shard: zoo.Shard) -> dict[str, Tensor]:
+        if not self.pattern:
+            raise RuntimeError("prepare() must run before batch()")
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        phases = torch.randint(self.period, (batch_size,), generator=gen)[shard.rows(batch_size)]
+        tokens = windows(torch.tensor(self.pattern), phases, self.config.periods * self.period + 1)
+        return {"input": tokens[:, :-1], "target": tokens[:, 1:]}
+
+    def loss(self, net, batch, state) -> zoo.StepOutput:
+        logits, _ = net(batch["input"])
+        loss = F.cross_entropy(logits.reshape(-1, self.vocab), batch["target"].reshape(-1))
+        return zoo.StepOutput(loss=loss, tokens=batch["target"].numel())
+
+    @torch.no_grad()
+    def evaluate(self, net, device) -> dict[str, float]:
+        """Prime with one period from every phase; generate three periods; compare."""
+        pattern = torch.tensor(self.pattern)
+        size = (1 + GENERATED_PERIODS) * self.period
+        tokens = windows(pattern, torch.arange(self.period), size).to(device)
+        prime, expected = tokens[:, : self.period], tokens[:, self.period :]
+        out = continuation_accuracy(generate(net, prime, size - self.period), expected)
+        logits, _ = net(tokens[:, :-1])
+        out["val_loss"] = F.cross_entropy(logits.reshape(-1, self.vocab), tokens[:, 1:].reshape(-1)).item()
+        return out
+
+    def run(self, net, text: str, options: zoo.RunOptions) -> Iterator[str]:
+        """``zoo run MODEL "0 1"`` prints the next tokens (``--length``, default three periods)."""
+        prime = parse_tokens(text, self.vocab)
+        count = options.length if options.length is not None else GENERATED_PERIODS * self.period
+        device = next(net.parameters()).device
+        generated = generate(net, torch.tensor([prime], device=device), count)[0].tolist()
+        yield " ".join(map(str, generated)) + "\n"
+
+
+def parse_tokens(text: str, vocab: int) -> list[int]:
+    """``"0 1 2"`` or ``"0,1,2"`` -> [0, 1, 2], each token in ``0..vocab-1``; else a ZooError."""
+    words = text.replace(",", " ").split()
+    if not words:
+        raise zoo.ZooError("give some tokens to continue, such as \"0 1\"")
+    tokens = []
+    for word in words:
+        if not (word.isascii() and word.isdigit()) or int(word) >= vocab:
+            raise zoo.ZooError(f"bad token {word!r}: tokens are integers 0..{vocab - 1}")
+        tokens.append(int(word))
+    return tokens
