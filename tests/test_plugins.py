@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -351,3 +352,45 @@ def test_pluggy_is_the_mechanism() -> None:
     assert isinstance(Zoo().pm, pluggy.PluginManager) and Zoo().pm.project_name == "zoo"
     assert set(Zoo().pm.hook.__dict__) >= {"register_tasks", "register_models", "register_pretrained",
                                           "register_commands"}
+
+
+# -- docs/plugins.md's full example, built from its code blocks, trains and runs -------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """A tiny RNN trains several times faster on one thread when the 2-core box is busy."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.slow
+def test_the_plugins_md_example_trains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_torch_thread: None) -> None:
+    """The docs' example package, written out from its code blocks, registers, trains and runs."""
+    import importlib
+    import re
+
+    blocks = re.findall(r"^`(zoo_echo/\w+\.py)`:\n\n```python\n(.*?)^```", DOCS.read_text(), re.M | re.S)
+    assert sorted(name for name, _ in blocks) == [
+        "zoo_echo/config.py", "zoo_echo/model.py", "zoo_echo/plugin.py", "zoo_echo/task.py"]
+    (tmp_path / "zoo_echo").mkdir()
+    (tmp_path / "zoo_echo" / "__init__.py").write_text("")
+    for name, code in blocks:
+        (tmp_path / name).write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "zoo_echo" or m.startswith("zoo_echo.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+    plugin = importlib.import_module("zoo_echo.plugin")
+    z = Zoo()
+    assert z.add_plugin(plugin, "echo", "zoo-echo", "0.1.0").registered == ["task:echo", "model:elman"]
+    use(z)
+    result = zoo.train("echo", "elman", steps=200, out=tmp_path / "run")
+    assert result.metrics["accuracy"] >= 0.95, result.metrics
+    assert zoo.load(str(result.run_dir)).run("31415926") == "3141592"
