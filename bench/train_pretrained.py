@@ -51,10 +51,13 @@ def specs(shakespeare: Path) -> list[Spec]:
              "generated periodic sequences", budget={"steps": 600}),
         Spec("seq2seq-addition", "seq2seq", "gru",
              "GRU encoder-decoder with attention that adds decimal numbers (try 123+45)",
-             "generated 'a+b' pairs, up to 3 digits", settings=["data=addition"], budget={"steps": 1500}),
+             "generated 'a+b' pairs, up to 3 digits",
+             settings=["data=addition", "hidden_size=64", "embedding_size=16"],
+             budget={"steps": 600, "batch_size": 32, "eval_every": 200}),
         Spec("charlm-lstm", "charlm", "lstm", "character-level LSTM language model of Shakespeare (small)",
-             "tinyshakespeare", settings=[f"data={shakespeare}", "hidden_size=128", "embedding_size=32"],
-             budget={"steps": 1500}, tolerance=1e-3),
+             "tinyshakespeare", settings=[f"data={shakespeare}", "hidden_size=128", "embedding_size=32",
+                                          "window=64"],
+             budget={"steps": 600, "batch_size": 32, "eval_every": 300}),
     ]
 
 

@@ -217,3 +217,20 @@ def test_html_page_instead_of_weights_is_a_clear_error(hub, tmp_path):
     hub.tamper("tester/html", "model.safetensors", b"<!DOCTYPE html><html><body>Service Unavailable</body></html>")
     line = one_error_line(zoo(env, "pull", f"hf://tester/html@{commit}"))
     assert "not a safetensors file" in line and "HTML" in line
+
+
+def test_a_bundled_model_published_to_the_hub_runs_from_its_hf_entry(hub, tmp_path):
+    """The docs/hub.md procedure: push a bundled model, point an entry at the commit, run it."""
+    from zoo.catalogue import builtin_catalogue, read_catalogue
+    from zoo.hub import fetch_pretrained
+
+    entry = next((e for e in read_catalogue(builtin_catalogue()) if e.task == "adder"), None)
+    if entry is None:
+        pytest.skip("no bundled adder model")
+    env = hf_env(tmp_path / "hf", hub.url)
+    commit = pushed(env, fetch_pretrained(entry), "tester/adder")
+    files = {k: v for k, v in entry.files.items() if k != "README.md"}  # the card names the repository
+    env["ZOO_REGISTRY"] = str(write_registry(tmp_path / "r.toml", "adder-hub", f"hf://tester/adder@{commit}", files))
+    for ref in ("adder-hub", f"hf://tester/adder@{commit}"):
+        result = zoo(env, "run", ref, "81+113")
+        assert result.returncode == 0 and result.stdout.strip() == "194", result.stderr
