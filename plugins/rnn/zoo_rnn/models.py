@@ -55,6 +55,8 @@ class _Recurrent(Model):
         if lengths is None:
             return self._scan(x, state)
         lengths = _check_lengths(lengths, x)
+        if bool((lengths == x.shape[1]).all()):
+            return self._scan(x, state)  # nothing padded: skip packing
         if state is None:
             state = self.zero_state(x.shape[0], x.device, x.dtype)
         live = lengths > 0
