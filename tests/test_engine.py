@@ -28,7 +28,8 @@ class ToyConfig:
     rows: int = option(64, "training rows (one epoch)")
     target: float = option(2.0, "accuracy that stops training (2.0: never)")
     nan_at: int = option(-1, "step whose loss is NaN (-1: none)")
-    signal_at: int = option(-1, "step at which the process sends itself SIGINT (-1: none)")
+    signal_at: int = option(-1, "step at which the process signals itself (-1: none)")
+    signal_name: str = option("SIGINT", "the signal sent at signal_at")
     dropout: float = option(0.0, "dropout before the head")
 
 
@@ -92,7 +93,7 @@ class CopyTask(Task):
 
     def batch(self, step: int, batch_size: int, shard: Shard):
         if step == self.config.signal_at:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), getattr(signal, self.config.signal_name))
         g = torch.Generator().manual_seed(1000 + step)
         rows = self.data[torch.randint(self.config.rows, (batch_size,), generator=g)]
         return {"x": rows[shard.rows(batch_size)], "step": torch.tensor(step)}
@@ -126,7 +127,7 @@ class StreamTask(CopyTask):
 
     def batch(self, step, batch_size, shard):
         if step == self.config.signal_at:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), getattr(signal, self.config.signal_name))
         n = self.config.length
         start = (step * n) % (self.streams.shape[1] - n)
         x = self.streams[:batch_size, start:start + n + 1]
@@ -197,3 +198,103 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# -- reproducibility, resume, budgets, stops ---------------------------------------------------
+def test_same_seed_same_weights_and_another_seed_differs(tmp_path):
+    a = zoo.train("copy", "tiny", steps=12, seed=1, out=tmp_path / "a").run_dir
+    b = zoo.train("copy", "tiny", steps=12, seed=1, out=tmp_path / "b").run_dir
+    c = zoo.train("copy", "tiny", steps=12, seed=2, out=tmp_path / "c").run_dir
+    assert same(weights(a), weights(b))
+    assert not same(weights(a), weights(c))
+
+
+@pytest.mark.parametrize(("task", "signame"), [("copy", "SIGINT"), ("stream", "SIGTERM")])
+def test_a_signal_checkpoints_and_resume_equals_an_uninterrupted_run(tmp_path, task, signame):
+    """A real signal mid-run (the task sends it to its own process at step 13), then resume."""
+    common = dict(steps=24, eval_every=8, log_every=4, settings=["task.dropout=0.3"])
+    whole = zoo.train(task, "tiny", out=tmp_path / "whole", **common)
+    cut_settings = ["task.dropout=0.3", "signal_at=13", f"signal_name={signame}"]
+    cut = zoo.train(task, "tiny", out=tmp_path / "cut", **{**common, "settings": cut_settings})
+    assert cut.stopped == "interrupted" and cut.steps == 14
+    assert json.loads((cut.run_dir / "resume.json").read_text())["step"] == 14
+    if task == "stream":  # the carried TBPTT state is part of the checkpoint
+        state = load_file(str(next((cut.run_dir / "checkpoint").glob("state-*"))))
+        assert any(k == "carry" or k.startswith("carry.") for k in state)
+    done = zoo.train("", "", resume=cut.run_dir, **{k: v for k, v in common.items() if k != "settings"})
+    assert done.steps == 24 and done.stopped == "steps"
+    assert same(weights(whole.run_dir), weights(done.run_dir))
+    evals = [json.loads(x)["step"] for x in (done.run_dir / "metrics.jsonl").read_text().splitlines()
+             if json.loads(x)["kind"] == "eval"]
+    assert evals == [8, 16, 24]
+
+
+def test_target_reached_stops_early(tmp_path):
+    result = zoo.train("copy", "tiny", steps=40, settings=["target=0.0"], out=tmp_path / "r")
+    assert result.stopped == "target" and result.steps == 10  # the first evaluation reaches it
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
+    with pytest.raises(zoo.ZooError, match=r"loss became nan between steps 11 and 15"):
+        zoo.train("copy", "tiny", steps=40, settings=["nan_at=12"], out=tmp_path / "r")
+    assert json.loads((tmp_path / "r" / "resume.json").read_text())["step"] == 10
+    assert all(torch.isfinite(t).all() for t in weights(tmp_path / "r").values())
+
+
+def test_epoch_budget_uses_the_tasks_epoch_length(tmp_path):
+    result = zoo.train("copy", "tiny", epochs=1.5, batch_size=16, out=tmp_path / "r")
+    assert result.steps == 6 and result.stopped == "epochs"  # 64 rows / 16 = 4 steps an epoch
+
+
+def test_time_budget_stops_on_the_clock(tmp_path):
+    result = zoo.train("copy", "tiny", time="1s", out=tmp_path / "r", eval_every=10_000)
+    assert result.stopped == "time" and 0.9 < result.seconds < 5 and result.steps > 0
+
+
+def test_bf16_autocast_trains_on_cpu(tmp_path):
+    result = zoo.train("copy", "tiny", steps=10, precision="bf16", out=tmp_path / "r")
+    assert result.steps == 10 and all(torch.isfinite(t).all() for t in weights(result.run_dir).values())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"precision": "fp16"}, "fp16 needs a CUDA device"),
+        ({"device": "cuda:7"} if not torch.cuda.is_available() else {"device": "cuda:99"}, "cuda"),
+        ({"device": "tpu"}, "unknown device 'tpu'"),
+        ({"settings": ["hiden_size=3"]}, "did you mean 'hidden_size'"),
+        ({"settings": ["dropout=0.1"]}, "ambiguous"),
+        ({"settings": ["hidden_size=big"]}, "expected an integer"),
+        ({"epochs": 1, "steps": 3}, "either --steps or --epochs"),
+        ({"time": "5 parsecs"}, "bad time budget"),
+        ({"optimizer": "lion"}, "unknown optimizer"),
+        ({"batch_size": 0}, "must be positive"),
+    ],
+)
+def test_bad_input_is_a_clear_error(tmp_path, kwargs, message):
+    with pytest.raises(zoo.ZooError, match=message):
+        zoo.train("copy", "tiny", out=tmp_path / "r", **{"steps": 2, **kwargs})
+
+
+def test_an_existing_run_is_not_overwritten_and_resume_refuses_changes(tmp_path):
+    first = zoo.train("copy", "tiny", steps=4, out=tmp_path / "r")
+    with pytest.raises(zoo.ZooError, match="already holds a run"):
+        zoo.train("copy", "tiny", steps=4, out=tmp_path / "r")
+    with pytest.raises(zoo.ZooError, match="cannot change lr"):
+        zoo.train("", "", resume=first.run_dir, lr=0.5)
+    with pytest.raises(zoo.ZooError, match="trains task 'copy', not 'stream'"):
+        zoo.train("stream", "tiny", resume=first.run_dir)
+    with pytest.raises(zoo.ZooError, match="nothing to resume"):
+        zoo.train("", "", resume=tmp_path)
+    more = zoo.train("", "", resume=first.run_dir, steps=8)  # a longer budget continues the run
+    assert more.steps == 8
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "adam", "rmsprop", "sgd"])
+def test_every_optimizer_resumes_exactly(tmp_path, optimizer):
+    common = dict(steps=8, eval_every=4, optimizer=optimizer)
+    whole = zoo.train("copy", "tiny", out=tmp_path / "whole", **common)
+    cut = zoo.train("copy", "tiny", out=tmp_path / "cut", settings=["signal_at=4"], **common)
+    assert cut.stopped == "interrupted"
+    done = zoo.train("", "", resume=cut.run_dir, **common)
+    assert same(weights(whole.run_dir), weights(done.run_dir))

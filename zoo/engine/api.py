@@ -20,7 +20,7 @@ from zoo import artifacts, assemble
 from zoo.devices import resolve_device
 from zoo.engine import checkpoint
 from zoo.engine import dist as distmod
-from zoo.engine.loop import Trainer
+from zoo.engine.loop import Trainer, autocast_for
 from zoo.engine.report import Reporter, pick_mode, truncate_metrics
 from zoo.engine.schedule import Schedule, default_warmup
 from zoo.engine.settings import TrainSettings, resolve
@@ -177,6 +177,7 @@ def _train(recipe: assemble.Recipe, task_obj: Any, resolved: TrainSettings, dev:
            registry: Zoo) -> TrainResult:
     if resolved.batch_size % dist.world_size:
         raise ZooError(f"batch size {resolved.batch_size} is not divisible by the {dist.world_size} processes")
+    autocast_for(resolved.precision, dev)  # fail on fp16 without CUDA before loading any data
     _seed_everything(resolved.seed)
     task_obj.prepare(resolved.seed)
     fingerprint = task_obj.fingerprint()

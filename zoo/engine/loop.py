@@ -76,8 +76,8 @@ class Trainer:
         self.device, self.dist, self.schedule, self.reporter = device, dist, schedule, reporter
         self._save = save
         self.optimizer = make_optimizer(settings, list(net.parameters()), device)
-        self.scaler = torch.amp.GradScaler("cuda") if settings.precision == "fp16" else None
         self.autocast = autocast_for(settings.precision, device)
+        self.scaler = torch.amp.GradScaler("cuda") if settings.precision == "fp16" else None
         self.stateful = bool(getattr(task, "stateful", False))
         self.shard = _shard(dist)
         wrapped: nn.Module = net
