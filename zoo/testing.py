@@ -390,7 +390,7 @@ def check_model(
         try:
             check(case)
         except AssertionError as exc:
-            failures.append(f"[{name}] {exc}")
+            failures.append(f"[{name}] {str(exc).removeprefix(case.name + ': ')}")
             first = first or exc
         except Exception as exc:  # noqa: BLE001 - a crash is a failed check too
             failures.append(f"[{name}] raised {type(exc).__name__}: {exc}")
