@@ -42,7 +42,8 @@ class LSTMConfig(RecurrentConfig):
 
     forget_bias: float | None = option(
         1.0,
-        "initial forget-gate bias (Jozefowicz et al. 2015 recommend 1); none keeps torch's random init",
+        "initial forget-gate bias (Jozefowicz et al. 2015 recommend 1); none keeps torch's "
+        "random init; unused when bias=false",
     )
 
 
