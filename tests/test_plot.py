@@ -29,9 +29,10 @@ def records(decay: float) -> list[dict]:
     """Training lines every step and an evaluation every 5 steps, like the engine writes."""
     out: list[dict] = []
     for step in range(1, 21):
-        out.append({"step": step, "loss": 2.0 * decay**step, "lr": 0.01})
+        out.append({"step": step, "kind": "train", "loss": 2.0 * decay**step, "lr": 0.01,
+                    "tokens_per_s": 1000.0, "elapsed": step / 10})
         if step % 5 == 0:
-            out.append({"step": step, "val_loss": 2.1 * decay**step, "accuracy": min(1.0, step / 15)})
+            out.append({"step": step, "kind": "eval", "val_loss": 2.1 * decay**step, "accuracy": min(1.0, step / 15)})
     return out
 
 

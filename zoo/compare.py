@@ -20,7 +20,8 @@ from zoo.errors import ZooError
 from zoo.fileio import write_json_atomic
 
 METRICS_FILE = "metrics.jsonl"
-_ELAPSED_KEYS = ("elapsed", "seconds", "time", "wall")
+_ELAPSED = "elapsed"
+_RATE = "tokens_per_s"
 
 
 # -- reading runs ----------------------------------------------------------------------------
@@ -70,22 +71,13 @@ def curve(records: Sequence[dict[str, Any]], metric: str) -> tuple[list[float], 
 
 def metric_names(records: Sequence[dict[str, Any]]) -> list[str]:
     """Every numeric metric logged at least once, in order of first appearance."""
-    skip = {"step", "epoch", "lr", "tokens", *_ELAPSED_KEYS}
+    skip = {"step", "epoch", "lr", _RATE, _ELAPSED}
     names: dict[str, None] = {}
     for r in records:
         for k, v in r.items():
             if k not in skip and _number(v) is not None:
                 names.setdefault(k)
     return list(names)
-
-
-def elapsed(record: dict[str, Any]) -> float | None:
-    """Seconds since the run started, when the engine recorded it."""
-    for key in _ELAPSED_KEYS:
-        value = _number(record.get(key))
-        if value is not None:
-            return value
-    return None
 
 
 def read_config(run_dir: str | Path) -> dict[str, Any]:
@@ -172,29 +164,26 @@ class Comparison:
         return asdict(self)
 
 
-def tokens_per_sec(records: Sequence[dict[str, Any]], seconds: float) -> float | None:
-    """Training throughput: cumulative ``tokens`` over time when logged, else the logged rates."""
-    timed = [(elapsed(r) or seconds, _number(r.get("tokens"))) for r in records if _number(r.get("tokens"))]
-    if timed:
-        at, tokens = timed[-1]
-        return tokens / at if at > 0 else None
-    rates = [v for r in records for k in ("tokens_per_sec", "tok_per_sec", "tok/s") if (v := _number(r.get(k)))]
-    return statistics.fmean(rates) if rates else None
+def tokens_per_sec(records: Sequence[dict[str, Any]]) -> float | None:
+    """Training throughput: the median of the rates the engine logged (robust to the pauses
+    for evaluation and to a slow first window)."""
+    rates = [v for r in records if (v := _number(r.get(_RATE))) is not None]
+    return statistics.median(rates) if rates else None
 
 
 def time_to_target(records: Sequence[dict[str, Any]], metric: Any, seconds: float, steps: int) -> float | None:
-    """Seconds until the first evaluation that reached the task's target (None if never).
-
-    Without an elapsed time in the record, the step is converted at the run's mean step rate.
-    """
+    """Seconds of training until the first evaluation that reached the task's target (None if
+    never): the ``elapsed`` of the last training record logged before it, else the evaluation's
+    step converted at the run's mean step rate."""
     if metric.target is None:
         return None
+    last_elapsed = None
     for r in records:
+        last_elapsed = _number(r.get(_ELAPSED)) if _ELAPSED in r else last_elapsed
         value = _number(r.get(metric.name))
-        if value is not None and metric.reached(value):
-            at = elapsed(r)
-            if at is not None:
-                return at
+        if r.get("kind", "eval") == "eval" and value is not None and metric.reached(value):
+            if last_elapsed is not None:
+                return last_elapsed
             step = _number(r.get("step"))
             return seconds * min(1.0, step / steps) if step is not None and steps else seconds
     return None
@@ -290,7 +279,7 @@ def compare(
         outcome.metrics = {k: float(v) for k, v in result.metrics.items() if _number(v) is not None}
         outcome.metric = outcome.metrics.get(metric.name)
         outcome.steps, outcome.seconds, outcome.stopped = result.steps, result.seconds, result.stopped
-        outcome.tokens_per_sec = tokens_per_sec(records, result.seconds)
+        outcome.tokens_per_sec = tokens_per_sec(records)
         outcome.params = parameter_count(run_dir)
         outcome.time_to_target = time_to_target(records, metric, result.seconds, result.steps)
         outcomes.append(outcome)

@@ -89,13 +89,12 @@ def plot_cmd(run_dirs: tuple[str, ...], metrics: tuple[str, ...], output: str) -
 
 
 def _default_metrics(records: list[dict]) -> list[str]:
-    """``loss`` plus the first metric that only evaluations log."""
+    """``loss`` plus the first metric the evaluations logged."""
     from zoo import compare
 
     every = compare.metric_names(records)
-    train_keys = set(compare.metric_names([r for r in records if "loss" in r]))
-    evaluated = [m for m in every if m not in train_keys]
-    chosen = (["loss"] if "loss" in every else []) + evaluated[:1]
+    evaluated = compare.metric_names([r for r in records if r.get("kind") == "eval"])
+    chosen = (["loss"] if "loss" in every else []) + [m for m in evaluated if m != "loss"][:1]
     if not chosen:
         raise ZooError("these runs logged no metrics yet")
     return chosen
