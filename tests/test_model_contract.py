@@ -192,7 +192,9 @@ def test_models_are_named_as_registered_with_settings(tiny_zoo) -> None:
     zoo.testing.check_model("tiny")
     with pytest.raises(zoo.ZooError, match="unknown setting"):
         zoo.testing.check_step("tiny", {"hiden_size": 3})
-    with pytest.raises(TypeError, match="config"):
+    with pytest.raises(TypeError, match="config instance"):
         zoo.testing.check_model(TinyRNN)
+    with pytest.raises(TypeError, match="config instance"):
+        zoo.testing.check_model(TinyRNN, {"hidden_size": 3})
     with pytest.raises(ValueError, match="unknown checks"):
         zoo.testing.check_model(TinyRNN, TinyConfig(), skip=["speed"])

@@ -96,8 +96,8 @@ def make_case(model: type[Model] | str, config: Any = None, **options: Any) -> C
         if config is None or isinstance(config, Mapping):
             config = build(component.config, dict(config or {}), owner=f"model '{model}'")
         model = component.load()
-    elif config is None:
-        raise TypeError("pass the model's config instance (or a registered model name)")
+    elif config is None or isinstance(config, Mapping):
+        raise TypeError("pass the model class's config instance (settings dicts need a registered model name)")
     return Case(model, config, **options)
 
 
