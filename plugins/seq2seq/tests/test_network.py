@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from zoo_seq2seq.data import PAD
-from zoo_seq2seq.decode import greedy
+from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet
 from zoo_seq2seq.task import encode_batch
 
@@ -98,3 +98,33 @@ def test_teacher_forcing_below_one_feeds_predictions(tiny) -> None:
         torch.testing.assert_close(logits, free[:, t])
         token = logits.argmax(-1)
     assert not torch.allclose(forced, free)
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm", "gru"])
+def test_first_party_backbones_ignore_padding_and_beam_search(model: str) -> None:
+    """The installed rnn/lstm/gru (the LSTM's state is an (h, c) pair): padding changes neither
+    the decoder's initial state nor the decode, and beam search reorders their states."""
+    from zoo.plugins import current
+
+    if model not in current().models:
+        pytest.skip(f"model '{model}' is not installed")
+    component = current().model(model)
+    model_cls, config = component.load(), component.config(hidden_size=16)
+    torch.manual_seed(0)
+    net = Seq2SeqNet(lambda n: model_cls(n, config), VOCAB, 8, "dot").eval()
+    batch = encode_batch(ROWS)
+    with torch.no_grad():
+        _, state = net.encode(batch["source"], batch["source_lengths"])
+        batched = greedy(net, batch["source"], batch["source_lengths"], max_length=6)
+        for i, row in enumerate(ROWS):
+            alone = encode_batch([row])
+            _, single = net.encode(alone["source"], alone["source_lengths"])
+            for part, whole in zip(_leaves(single), _leaves(state), strict=True):
+                torch.testing.assert_close(part[:, 0], whole[:, i], rtol=1e-5, atol=1e-6)
+            assert greedy(net, alone["source"], alone["source_lengths"], 6)[0].tokens == batched[i].tokens
+            hyp = beam_search(net, alone["source"], alone["source_lengths"], 3, 6)
+            assert hyp.score >= batched[i].score - 1e-5
+
+
+def _leaves(state: object) -> list[torch.Tensor]:
+    return list(state) if isinstance(state, tuple) else [state]  # type: ignore[arg-type]
