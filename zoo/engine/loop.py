@@ -166,10 +166,12 @@ class Trainer:
                 loss_sum.zero_()
                 window_tokens, window_steps, window_start = 0, 0, time.monotonic()
             if self.step % s.eval_every == 0:
-                self.elapsed = time.monotonic() - started
+                paused = time.monotonic()
+                self.elapsed = paused - started
                 if self._evaluate_and_check():
                     stopped = "target"
                 self.checkpoint()
+                window_start += time.monotonic() - paused  # tokens/s counts training only
         self.elapsed = time.monotonic() - started
         if window_steps:
             self._log(loss_sum, window_tokens, window_steps, window_start, lr)
@@ -198,7 +200,7 @@ class Trainer:
         if self.schedule.total_seconds is not None:
             left = self.schedule.total_seconds - self.elapsed
             eta = left if eta is None else min(eta, left)
-        self.reporter.train(self.step, loss, lr, rate, self.elapsed, eta)
+        self.reporter.train(self.step, loss, lr, rate, self.elapsed, eta, int(count), seconds)
 
     def evaluate(self) -> dict[str, float]:
         """The task's metrics, computed on rank 0 with the plain network and shared with all ranks."""

@@ -80,9 +80,11 @@ class Reporter:
         if self._bar is not None:
             self._bar.update(steps)
 
-    def train(self, step: int, loss: float, lr: float, tokens_per_s: float, elapsed: float, eta: float | None) -> None:
-        self._write({"step": step, "kind": "train", "loss": loss, "lr": lr,
-                     "tokens_per_s": tokens_per_s, "elapsed": round(elapsed, 3)})
+    def train(self, step: int, loss: float, lr: float, tokens_per_s: float, elapsed: float,
+              eta: float | None, tokens: int, seconds: float) -> None:
+        """One log window: its mean loss, and its tokens and seconds (evaluation excluded)."""
+        self._write({"step": step, "kind": "train", "loss": loss, "lr": lr, "tokens_per_s": tokens_per_s,
+                     "tokens": tokens, "seconds": round(seconds, 6), "elapsed": round(elapsed, 3)})
         shown = {"loss": _fmt(loss)}
         if self.primary in self.last_eval:
             shown[self.primary] = _fmt(self.last_eval[self.primary])
