@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from zoo_seq2seq.data import BOS, EOS
+from zoo_seq2seq.data import BOS, EOS, PAD
 from zoo_seq2seq.decode import Hypothesis, beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet
 
@@ -51,6 +51,7 @@ def test_wider_beams_never_score_worse_than_greedy(tiny, attention: str) -> None
                 assert hyp.score == pytest.approx(sequence_score(net, source, hyp.tokens), abs=1e-4)
                 assert hyp.score >= best_greedy.score - 1e-5
                 assert len(hyp.tokens) <= 8 and EOS not in hyp.tokens[:-1]
+                assert not {PAD, BOS} & set(hyp.tokens + best_greedy.tokens)  # never emitted
                 found_better += hyp.score > best_greedy.score + 1e-4
     assert found_better > 0  # the cases are hard enough for beam search to matter
 

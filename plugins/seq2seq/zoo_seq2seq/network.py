@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 import zoo
-from zoo_seq2seq.data import PAD
+from zoo_seq2seq.data import BOS, PAD
 
 AttentionKind = str  # "none" | "dot" | "general" | "additive"
 
@@ -87,6 +87,9 @@ class Seq2SeqNet(nn.Module):
         self.attention = Attention(attention, hidden) if attention != "none" else None
         self.combine = nn.Linear(2 * hidden, hidden) if self.attention is not None else None
         self.head = nn.Linear(hidden, vocab_size)
+        never = torch.zeros(vocab_size, dtype=torch.bool)
+        never[[PAD, BOS]] = True  # targets never contain them, so decoding may never produce them
+        self.register_buffer("never", never, persistent=False)
 
     def encode(self, source: Tensor, lengths: Tensor) -> tuple[Memory, Any]:
         """Read right-padded ``source`` (batch, time); returns the memory and the decoder's initial state."""
@@ -97,10 +100,11 @@ class Seq2SeqNet(nn.Module):
 
     def readout(self, hidden: Tensor, memory: Memory) -> tuple[Tensor, Tensor | None]:
         """Logits (batch, time, vocab) from decoder outputs, and the attention weights (or None)."""
-        if self.attention is None or self.combine is None:
-            return self.head(hidden), None
-        context, weights = self.attention(hidden, memory)
-        return self.head(torch.tanh(self.combine(torch.cat([context, hidden], dim=-1)))), weights
+        weights = None
+        if self.attention is not None and self.combine is not None:
+            context, weights = self.attention(hidden, memory)
+            hidden = torch.tanh(self.combine(torch.cat([context, hidden], dim=-1)))
+        return self.head(hidden).masked_fill(self.never, float("-inf")), weights
 
     def decode_step(self, token: Tensor, state: Any, memory: Memory) -> tuple[Tensor, Any]:
         """One decoder step from the previous tokens (batch,): logits (batch, vocab) and the new state."""
