@@ -298,3 +298,56 @@ def test_every_optimizer_resumes_exactly(tmp_path, optimizer):
     assert cut.stopped == "interrupted"
     done = zoo.train("", "", resume=cut.run_dir, **common)
     assert same(weights(whole.run_dir), weights(done.run_dir))
+
+
+def test_a_crash_while_writing_a_checkpoint_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    """Fault injection: the second checkpoint dies half-written; resuming uses the first, exactly."""
+    from zoo.engine import checkpoint
+
+    common = dict(steps=12, eval_every=4, log_every=2)
+    whole = zoo.train("stream", "tiny", out=tmp_path / "whole", **common)
+    real_save_file, calls = checkpoint.save_file, []
+
+    def dies_on_second(tensors, path):
+        calls.append(path)
+        if len(calls) == 2:
+            Path(path).write_bytes(b"half a fil")  # a torn temporary file, then the process "dies"
+            raise OSError("disk unplugged")
+        real_save_file(tensors, path)
+
+    monkeypatch.setattr(checkpoint, "save_file", dies_on_second)
+    with pytest.raises(OSError, match="disk unplugged"):
+        zoo.train("stream", "tiny", out=tmp_path / "cut", **common)
+    monkeypatch.undo()
+    assert json.loads((tmp_path / "cut" / "resume.json").read_text())["step"] == 4
+    assert not [p for p in (tmp_path / "cut" / "checkpoint").iterdir() if p.name.endswith(".tmp")]
+    done = zoo.train("", "", resume=tmp_path / "cut", **common)
+    assert same(weights(whole.run_dir), weights(done.run_dir))
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    import io
+
+    from zoo.engine.report import Reporter, pick_mode
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert pick_mode(True, Terminal()) == "bar" and pick_mode(True, io.StringIO()) == "lines"
+    assert pick_mode(False, Terminal()) == "off"
+    screen = Terminal()
+    bar = Reporter(tmp_path, "bar", total_steps=100, start_step=0, primary="accuracy", stream=screen)
+    bar.evaluation(10, {"accuracy": 0.75})
+    bar.advance(10)
+    bar.train(10, 1.25, 0.01, 5000.0, 2.0, eta=18.0, tokens=10_000, seconds=2.0)
+    bar.advance(10)
+    bar.close()
+    shown = screen.getvalue()
+    assert "20/100" in shown and "loss=1.25" in shown and "accuracy=0.75" in shown and "tok/s=5,000" in shown
+    plain = io.StringIO()
+    (tmp_path / "plain").mkdir()
+    lines = Reporter(tmp_path / "plain", "lines", 100, 0, "accuracy", stream=plain)
+    lines.train(10, 1.25, 0.01, 5000.0, 2.0, eta=18.0, tokens=10_000, seconds=2.0)
+    lines.close()
+    assert plain.getvalue() == "step 10 loss=1.25 tok/s=5,000 lr=0.01 eta=0:18\n"

@@ -151,11 +151,15 @@ def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], ti
     if options.get("resume") is None and not (task and model):
         raise ZooError("expected TASK and MODEL (see `zoo list`), or --resume RUN_DIR")
     extra = [f"{k[len(_FIELD_PREFIX):].replace('__', '.', 1)}={v}" for k, v in fields.items() if v is not None]
-    result = zoo.train(
-        task or "", model or "", settings=[*settings, *extra], time=time_budget, compile=compile_,
-        optimizer=optimizer or "adamw", precision=precision or "fp32", seed=0 if seed is None else seed,
-        progress=True, **engine,
-    )
+    try:
+        result = zoo.train(
+            task or "", model or "", settings=[*settings, *extra], time=time_budget, compile=compile_,
+            optimizer=optimizer or "adamw", precision=precision or "fp32", seed=0 if seed is None else seed,
+            progress=True, **engine,
+        )
+    except KeyboardInterrupt:  # before the loop took over the signal, or a second Ctrl-C
+        click.echo("interrupted; nothing new was saved", err=True)
+        sys.exit(130)
     if os.environ.get("RANK", "0") != "0":
         return
     metrics = ", ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
