@@ -131,7 +131,7 @@ def test_zoo_registry_and_registry_files_add_entries(tmp_path: Path, monkeypatch
     first = write(tmp_path, "first.toml", ENTRY)
     second = write(tmp_path, "second.toml", BUNDLED)
     monkeypatch.setenv("ZOO_REGISTRY", f"{first}{os.pathsep}{second}")
-    z = Zoo()
+    z = Zoo(builtin_registry=False)
     assert {"charlm-lstm-tiny", "adder-gru"} <= set(z.catalogue())
     assert z.pretrained("adder-gru").origin == str(second)
     assert z.pretrained("adder-gru").describe()["plugin"] is None  # from a file, not a plugin
@@ -139,7 +139,7 @@ def test_zoo_registry_and_registry_files_add_entries(tmp_path: Path, monkeypatch
         z.pretrained("adder-gur")
 
     monkeypatch.delenv("ZOO_REGISTRY")
-    z = Zoo()
+    z = Zoo(builtin_registry=False)
     assert "adder-gru" not in z.catalogue()
     z.add_registries([str(second)])
     assert "adder-gru" in z.catalogue()
@@ -150,5 +150,5 @@ def test_the_same_name_in_two_registries_is_an_error_naming_both(tmp_path: Path,
     again = write(tmp_path, "again.toml", ENTRY)
     monkeypatch.setenv("ZOO_REGISTRY", f"{first}{os.pathsep}{again}")
     with pytest.raises(ZooError) as info:
-        Zoo().catalogue()
+        Zoo(builtin_registry=False).catalogue()
     assert str(info.value) == f"pretrained 'charlm-lstm-tiny' is defined twice: in {first} and in {again}"

@@ -73,7 +73,7 @@ class Broken:
 
 @pytest.fixture
 def test_zoo(capsys: pytest.CaptureFixture[str]) -> Iterator[Zoo]:
-    z = Zoo()
+    z = Zoo(builtin_registry=False)
     z.add_plugin(Tasks(), "tasks", "zoo-tasks", "1.0")
     z.add_plugin(Models(), "models", "zoo-models", "2.0")
     z.add_plugin(Broken(), "broken", "zoo-broken", "0.1")

@@ -85,7 +85,10 @@ class Zoo:
     ``Zoo().add_plugin(obj, name)`` and install it with ``use()``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, builtin_registry: bool = True) -> None:
+        """``builtin_registry=False`` leaves out the catalogue shipped with seqzoo (tests that
+        want to see only their own pretrained entries)."""
+        self.builtin_registry = builtin_registry
         self.pm = pluggy.PluginManager("zoo")
         self.pm.add_hookspecs(hookspecs)
         self.tasks: dict[str, Component] = {}
@@ -223,7 +226,7 @@ class Zoo:
         an error naming both files.
         """
         if self._catalogue is None:
-            builtin = builtin_catalogue()
+            builtin = builtin_catalogue() if self.builtin_registry else None
             merged = merge([read_catalogue(builtin, _CORE)] if builtin is not None else [])
             for entry in self._plugin_pretrained.values():
                 if entry.name in merged:

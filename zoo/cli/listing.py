@@ -84,11 +84,14 @@ def info_cmd(name: str, as_json: bool) -> None:
         return
     for item in found:
         click.echo(click.style(f"{item['kind']} {item['name']}", bold=True) + f": {item['summary']}")
-        for key in ("plugin", "distribution", "version", "target", "task", "model", "source", "dataset", "license"):
+        for key in ("plugin", "distribution", "version", "origin", "target", "task", "model", "source",
+                    "dataset", "license", "command"):
             if item.get(key):
                 click.echo(f"  {key}: {item[key]}")
         if item.get("metrics"):
-            click.echo(f"  metrics: {_metrics_text(item['metrics'])}")
+            click.echo(f"  metrics: {_metrics_text(item['metrics'])} (tolerance {item['tolerance']:g})")
+        for fname, digest in item.get("files", {}).items():
+            click.echo(f"  file: {fname} sha256 {digest}")
         if "config" in item:
             click.echo("  config:" if item["config"] else "  config: (no fields)")
             for f in item["config"]:
