@@ -22,8 +22,8 @@ def outcome(model: str, seed: int, metric: float | None, **kw) -> compare.RunOut
 
 def test_summary_is_mean_and_sample_spread_over_seeds() -> None:
     runs = [outcome("gru", 0, 0.5, time_to_target=None, tokens_per_sec=900.0, params=10),
-            outcome("gru", 1, 0.75, time_to_target=4.0, tokens_per_sec=1100.0, params=10),
-            outcome("gru", 2, 1.0, time_to_target=2.0, tokens_per_sec=1000.0, params=10),
+            outcome("gru", 1, 0.75, time_to_target=4.0, steps_to_target=40, tokens_per_sec=1100.0, params=10),
+            outcome("gru", 2, 1.0, time_to_target=2.0, steps_to_target=30, tokens_per_sec=1000.0, params=10),
             outcome("gru", 3, None, error="diverged")]
     row = compare.summarise("gru", runs)
     values = [0.5, 0.75, 1.0]
@@ -32,6 +32,7 @@ def test_summary_is_mean_and_sample_spread_over_seeds() -> None:
     assert row.metric_spread == pytest.approx(math.sqrt(sum((v - mean) ** 2 for v in values) / 2))
     assert (row.runs, row.failed, row.reached) == (4, 1, 2)
     assert row.time_to_target == pytest.approx(3.0)  # mean over the seeds that reached it
+    assert row.steps_to_target == pytest.approx(35.0)
     assert row.tokens_per_sec == pytest.approx(1000.0)
     assert compare.summarise("x", [outcome("x", 0, 0.25)]).metric_spread == 0.0
 
@@ -51,9 +52,9 @@ def test_time_to_target_uses_elapsed_before_the_first_evaluation_that_reached_it
                {"step": 30, "kind": "train", "loss": 0.1, "elapsed": 3.5},
                {"step": 30, "kind": "eval", "accuracy": 1.0}]
     metric = Metric("accuracy", "max", target=1.0)
-    assert compare.time_to_target(records, metric, seconds=4.0, steps=30) == 2.5
+    assert compare.time_to_target(records, metric, seconds=4.0, steps=30) == (2.5, 20)
     no_clock = [{k: v for k, v in r.items() if k != "elapsed"} for r in records]
-    assert compare.time_to_target(no_clock, metric, seconds=6.0, steps=30) == pytest.approx(4.0)
+    assert compare.time_to_target(no_clock, metric, seconds=6.0, steps=30) == (pytest.approx(4.0), 20)
     assert compare.time_to_target(records, Metric("accuracy", "max"), 4.0, 30) is None
     assert compare.tokens_per_sec([{"tokens_per_s": v} for v in (10.0, 300.0, 20.0)]) == 20.0
 

@@ -127,6 +127,7 @@ class RunOutcome:
     tokens_per_sec: float | None = None
     params: int | None = None
     time_to_target: float | None = None
+    steps_to_target: int | None = None
     stopped: str = ""
     error: str | None = None
 
@@ -142,6 +143,7 @@ class Row:
     params: int | None
     tokens_per_sec: float | None
     time_to_target: float | None
+    steps_to_target: float | None
     reached: int
     failed: int
 
@@ -171,10 +173,14 @@ def tokens_per_sec(records: Sequence[dict[str, Any]]) -> float | None:
     return statistics.median(rates) if rates else None
 
 
-def time_to_target(records: Sequence[dict[str, Any]], metric: Any, seconds: float, steps: int) -> float | None:
-    """Seconds of training until the first evaluation that reached the task's target (None if
-    never): the ``elapsed`` of the last training record logged before it, else the evaluation's
-    step converted at the run's mean step rate."""
+def time_to_target(
+    records: Sequence[dict[str, Any]], metric: Any, seconds: float, steps: int
+) -> tuple[float, int] | None:
+    """(seconds, step) of the first evaluation that reached the task's target, None if none did.
+
+    The seconds are the ``elapsed`` of the last training record logged before that evaluation,
+    else its step converted at the run's mean step rate.
+    """
     if metric.target is None:
         return None
     last_elapsed = None
@@ -182,10 +188,10 @@ def time_to_target(records: Sequence[dict[str, Any]], metric: Any, seconds: floa
         last_elapsed = _number(r.get(_ELAPSED)) if _ELAPSED in r else last_elapsed
         value = _number(r.get(metric.name))
         if r.get("kind", "eval") == "eval" and value is not None and metric.reached(value):
+            step = int(_number(r.get("step")) or steps)
             if last_elapsed is not None:
-                return last_elapsed
-            step = _number(r.get("step"))
-            return seconds * min(1.0, step / steps) if step is not None and steps else seconds
+                return last_elapsed, step
+            return (seconds * min(1.0, step / steps) if steps else seconds), step
     return None
 
 
@@ -198,7 +204,7 @@ def summarise(model: str, outcomes: Sequence[RunOutcome]) -> Row:
         xs = [x for x in xs if x is not None]
         return statistics.fmean(xs) if xs else None
 
-    reached = [o.time_to_target for o in good if o.time_to_target is not None]
+    reached = [o for o in good if o.time_to_target is not None]
     return Row(
         model=model,
         runs=len(outcomes),
@@ -206,7 +212,8 @@ def summarise(model: str, outcomes: Sequence[RunOutcome]) -> Row:
         metric_spread=(statistics.stdev(values) if len(values) > 1 else 0.0) if values else None,
         params=next((o.params for o in good if o.params is not None), None),
         tokens_per_sec=mean([o.tokens_per_sec for o in good]),
-        time_to_target=statistics.fmean(reached) if reached else None,
+        time_to_target=mean([o.time_to_target for o in reached]),
+        steps_to_target=mean([o.steps_to_target for o in reached]),
         reached=len(reached),
         failed=len(outcomes) - len(good),
     )
@@ -281,7 +288,8 @@ def compare(
         outcome.steps, outcome.seconds, outcome.stopped = result.steps, result.seconds, result.stopped
         outcome.tokens_per_sec = tokens_per_sec(records)
         outcome.params = parameter_count(run_dir)
-        outcome.time_to_target = time_to_target(records, metric, result.seconds, result.steps)
+        outcome.time_to_target, outcome.steps_to_target = (
+            time_to_target(records, metric, result.seconds, result.steps) or (None, None))
         outcomes.append(outcome)
         echo(f"[{i}/{total}] {task} {model} seed {seed}: {describe(outcome, metric.name)}")
 
@@ -299,7 +307,8 @@ def describe(o: RunOutcome, metric: str) -> str:
     """The one summary line printed when a run ends."""
     value = "n/a" if o.metric is None else f"{o.metric:.4g}"
     speed = f", {_si(o.tokens_per_sec)} tok/s" if o.tokens_per_sec else ""
-    target = f", target at {o.time_to_target:.1f}s" if o.time_to_target is not None else ""
+    target = (f", target at {o.time_to_target:.1f}s (step {o.steps_to_target})"
+              if o.time_to_target is not None else "")
     return f"{metric}={value} after {o.steps} steps in {o.seconds:.1f}s{speed}{target}"
 
 
@@ -329,13 +338,14 @@ def leaderboard(c: Comparison) -> str:
             value = f"{r.metric_mean:.4f} ± {r.metric_spread:.4f}"
         row = [str(n), r.model, value, _si(r.params), _si(r.tokens_per_sec)]
         if c.target is not None:
-            row.append(f"{r.time_to_target:.1f}s ({r.reached}/{seeds})" if r.reached else f"not reached (0/{seeds})")
+            row.append(f"{r.time_to_target:.1f}s, {r.steps_to_target:.0f} steps ({r.reached}/{seeds})"
+                       if r.reached else f"not reached (0/{seeds})")
         lines.append(row)
     widths = [max(len(x) for x in col) for col in zip(head, *lines, strict=True)]
     fmt = "  ".join(f"{{:{'<' if i in (1, 2, 5) else '>'}{w}}}" for i, w in enumerate(widths))
     budget = ", ".join(f"{k} {v}" for k, v in c.budget.items() if v is not None) or "task defaults"
     title = f"{c.task}: {c.metric} ({arrow}{target}); budget: {budget}; seeds: {seeds}"
-    return "\n".join([title, fmt.format(*head), *(fmt.format(*row) for row in lines)])
+    return "\n".join([title, *(fmt.format(*row).rstrip() for row in [head, *lines])])
 
 
 def curves_panels(c: Comparison) -> list[tuple[str, list[Any]]]:
