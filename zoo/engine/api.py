@@ -131,20 +131,32 @@ def _new_run_dir(out: str | Path | None, task: str, model: str, dist: distmod.Di
     """``out`` or ``runs/<task>-<model>-<timestamp>``, chosen on rank 0 and shared with all ranks."""
     text = ""
     if dist.is_main:
-        if out is not None:
-            path = Path(out)
-            if (path / checkpoint.RESUME).exists() or (path / artifacts.CONFIG).exists():
-                raise ZooError(f"{path} already holds a run: resume it with --resume {path} or pick another --out")
-        else:
-            stamp = _time.strftime("%Y%m%d-%H%M%S")
-            path = Path("runs") / f"{task}-{model}-{stamp}"
-            n = 2
-            while path.exists():
-                path = Path("runs") / f"{task}-{model}-{stamp}-{n}"
-                n += 1
-        path.mkdir(parents=True, exist_ok=True)
-        text = str(path)
-    return Path(dist.broadcast_text(text))
+        try:
+            text = str(_make_run_dir(out, task, model))
+        except ZooError as exc:
+            text = f"\0{exc}"  # every rank raises the same error instead of waiting forever
+    text = dist.broadcast_text(text)
+    if text.startswith("\0"):
+        raise ZooError(text[1:])
+    return Path(text)
+
+
+def _make_run_dir(out: str | Path | None, task: str, model: str) -> Path:
+    if out is not None:
+        path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise ZooError(f"--out {path} is a file, not a directory")
+        if (path / checkpoint.RESUME).exists() or (path / artifacts.CONFIG).exists():
+            raise ZooError(f"{path} already holds a run: resume it with --resume {path} or pick another --out")
+    else:
+        stamp = _time.strftime("%Y%m%d-%H%M%S")
+        path = Path("runs") / f"{task}-{model}-{stamp}"
+        n = 2
+        while path.exists():
+            path = Path("runs") / f"{task}-{model}-{stamp}-{n}"
+            n += 1
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _seed_everything(seed: int) -> None:
