@@ -26,7 +26,11 @@ _LAZY = {
     "train": "zoo.engine",
 }
 
-__all__ = ["ZooError", "hookimpl", "option", "__version__", *_LAZY]
+__all__ = [  # spelled out so linters and type checkers see the lazy names as exported
+    "ZooError", "hookimpl", "option", "__version__",
+    "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Model", "masked_scan", "load", "train",
+]
+assert set(__all__) >= set(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
     from zoo.engine import train

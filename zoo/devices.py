@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    import torch
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
-def resolve_device(name: str) -> "torch.device":  # noqa: F821 - torch imported lazily
+def resolve_device(name: str) -> torch.device:
     """Turn a device name into a torch.device, checking that it exists on this machine."""
     import torch
 
