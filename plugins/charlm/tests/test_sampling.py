@@ -81,6 +81,8 @@ def test_prompt_character_outside_the_vocabulary_is_named(build):
     task, net = build()
     with pytest.raises(ZooError, match=r"character 'Z' is not in the model's vocabulary"):
         list(task.run(net, "Zebra", RunOptions(length=5)))
+    with pytest.raises(ZooError, match=r"characters 'Z', 'q' are not in"):
+        list(task.run(net, "Zebra quagga", RunOptions(length=5)))
 
 
 def test_empty_prompt_starts_a_new_paragraph(build):

@@ -112,9 +112,10 @@ class CharLMTask(Task):
         """Character ids of ``text``; ZooError naming the first character not in the vocabulary."""
         unknown = [c for c in dict.fromkeys(text) if c not in self.index]
         if unknown:
-            shown = ", ".join(repr(c) for c in unknown[:5])
+            shown = ", ".join(repr(c) for c in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            which = f"character {shown} is" if len(unknown) == 1 else f"characters {shown} are"
             raise ZooError(
-                f"character {shown} is not in the model's vocabulary of {len(self.chars)} characters "
+                f"{which} not in the model's vocabulary of {len(self.chars)} characters "
                 f"(the characters of its training text)"
             )
         return torch.tensor([self.index[c] for c in text], dtype=torch.long)
