@@ -83,7 +83,7 @@ def test_zoo(capsys: pytest.CaptureFixture[str]) -> Iterator[Zoo]:
 
 
 def zoo_cli(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return CliRunner().invoke(cli, list(args), env=env, prog_name="zoo", catch_exceptions=False)
 
 
 def test_list_shows_three_sections(test_zoo: Zoo) -> None:
@@ -214,3 +214,21 @@ def test_a_bad_user_registry_is_a_one_line_error(test_zoo: Zoo, tmp_path: Path) 
     bad.write_text('[pretrained.x]\ntask = "adder"\n')
     result = zoo_cli("--registry", str(bad), "list")
     assert (result.exit_code, result.stderr) == (2, f"error: {bad}: pretrained.x.model: missing\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["list", "--bogus"], "error: No such option '--bogus' (see 'zoo list --help')\n"),
+        (["info"], "error: Missing argument 'NAME' (see 'zoo info --help')\n"),
+        (["--bogus", "list"], "error: No such option '--bogus' (see 'zoo --help')\n"),
+    ],
+)
+def test_usage_errors_are_one_line_too(test_zoo: Zoo, args: list[str], message: str) -> None:
+    result = zoo_cli(*args)
+    assert (result.exit_code, result.stderr, result.stdout) == (2, message, "")
+
+
+def test_plain_zoo_shows_the_help(test_zoo: Zoo) -> None:
+    result = zoo_cli()
+    assert result.exit_code == 2 and result.stderr.startswith("Usage: zoo [OPTIONS] COMMAND")

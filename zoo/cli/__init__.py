@@ -67,6 +67,31 @@ class ZooGroup(click.Group):
         except ZooError as exc:
             fail(str(exc), exc.exit_code)
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """As click's, except that a usage error (bad option, bad value, missing argument) is one
+        ``error:`` line with a pointer to ``--help`` rather than the usage text, like every other
+        user error. Exit codes are click's (2 for usage errors)."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except _NoArgsIsHelp as exc:  # plain `zoo`: show the help, as click does
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            fail(exc.format_message().rstrip(".") + where, exc.exit_code)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("aborted", 1)
+        except ZooError as exc:  # raised while resolving a command, before invoke
+            fail(str(exc), exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+_NoArgsIsHelp: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {}))
+
 
 def fail(message: str, code: int = 2) -> None:
     """Print one ``error:`` line on stderr and exit (the CLI's only way to report user errors)."""
@@ -101,7 +126,4 @@ def get_zoo(ctx: click.Context | None = None) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    try:
-        cli.main(args=argv, prog_name="zoo", standalone_mode=True)
-    except ZooError as exc:  # raised while resolving a command, before invoke
-        fail(str(exc), exc.exit_code)
+    cli.main(args=argv, prog_name="zoo")
