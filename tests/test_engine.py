@@ -284,6 +284,8 @@ def test_an_existing_run_is_not_overwritten_and_resume_refuses_changes(tmp_path)
         zoo.train("", "", resume=first.run_dir, lr=0.5)
     with pytest.raises(zoo.ZooError, match="trains task 'copy', not 'stream'"):
         zoo.train("stream", "tiny", resume=first.run_dir)
+    with pytest.raises(zoo.ZooError, match="--out cannot be combined with --resume"):
+        zoo.train("", "", resume=first.run_dir, out=tmp_path / "elsewhere")
     with pytest.raises(zoo.ZooError, match="nothing to resume"):
         zoo.train("", "", resume=tmp_path)
     more = zoo.train("", "", resume=first.run_dir, steps=8)  # a longer budget continues the run

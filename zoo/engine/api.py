@@ -41,7 +41,7 @@ class TrainResult:
 
 
 # Options that may change when resuming: the budget, where and how loudly it runs.
-_FREE_ON_RESUME = {"steps", "epochs", "time", "eval_every", "log_every"}
+_FREE_ON_RESUME = {"steps", "epochs", "time", "eval_every", "log_every", "compile"}
 _SIGNATURE_DEFAULTS = {"optimizer": "adamw", "precision": "fp32", "compile": False, "seed": 0}
 
 
@@ -88,6 +88,8 @@ def train(
     dist, dev = distmod.setup(dev)
     try:
         if resume is not None:
+            if out is not None:
+                raise ZooError("--out cannot be combined with --resume: a resumed run stays in its directory")
             return _resume(Path(resume), task, model, list(settings), given, dev, dist, progress, registry)
         recipe = assemble.recipe(task, model, list(settings), zoo=registry)
         task_obj = assemble.make_task(recipe, registry)
@@ -122,6 +124,7 @@ def _resume(run_dir: Path, task: str, model: str, settings: list[str], given: di
     for key in ("eval_every", "log_every"):
         if given.get(key) is not None:
             merged[key] = given[key]
+    merged["compile"] = bool(given.get("compile"))
     resolved = TrainSettings.from_dict(merged)
     task_obj = assemble.make_task(recipe, registry)
     return _train(recipe, task_obj, resolved, dev, dist, run_dir, progress, record, registry)

@@ -75,7 +75,8 @@ class Trainer:
         self.task, self.model, self.settings = task, net, settings
         self.device, self.dist, self.schedule, self.reporter = device, dist, schedule, reporter
         self._save = save
-        self.optimizer = make_optimizer(settings, list(net.parameters()), device)
+        self.params = list(net.parameters())
+        self.optimizer = make_optimizer(settings, self.params, device)
         self.autocast = autocast_for(settings.precision, device)
         self.scaler = torch.amp.GradScaler("cuda") if settings.precision == "fp16" else None
         self.stateful = bool(getattr(task, "stateful", False))
@@ -111,13 +112,13 @@ class Trainer:
             self.scaler.scale(loss).backward()
             if clip:
                 self.scaler.unscale_(self.optimizer)
-                nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+                nn.utils.clip_grad_norm_(self.params, clip)
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
             loss.backward()
             if clip:
-                nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+                nn.utils.clip_grad_norm_(self.params, clip)
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         if self.stateful:
