@@ -226,6 +226,36 @@ def test_a_plugin_command_may_not_replace_a_builtin() -> None:
     assert record.status == "failed" and "adds command 'list', a built-in command" in record.error
 
 
+def test_command_groups_and_clashes_between_plugins() -> None:
+    class Plugin:
+        @staticmethod
+        @zoo.hookimpl
+        def register_commands(cli: click.Group) -> None:
+            @cli.group("team")
+            def team() -> None:
+                """Team tools."""
+
+    z = Zoo()
+    assert z.add_plugin(Plugin(), "first", "zoo-first", "1").registered == ["command:team"]
+    assert isinstance(z.commands["team"], click.Group)
+    second = z.add_plugin(Plugin(), "second", "zoo-second", "2")
+    assert second.error == (
+        "ZooError: command 'team' is registered by both plugin 'first' (zoo-first 1) "
+        "and plugin 'second' (zoo-second 2)"
+    )
+
+
+def test_hook_wrappers_are_refused() -> None:
+    class Plugin:
+        @staticmethod
+        @zoo.hookimpl(wrapper=True)
+        def register_tasks(register: Callable[..., None]) -> Iterator[None]:
+            yield
+
+    record = Zoo().add_plugin(Plugin(), "wrap")
+    assert record.status == "failed" and "must be a plain hookimpl, not a wrapper" in record.error
+
+
 def test_a_plugin_entry_that_reuses_a_builtin_catalogue_name_is_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
