@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 	touch $@
 
 lint: install
-	$(BIN)/ruff check zoo plugins tests bench
+	$(BIN)/ruff check zoo plugins examples tests bench
 
 test: install lint
 	$(BIN)/python -m pytest -q
