@@ -10,7 +10,7 @@ metric is exact match of whole sums on held-out pairs (see ``zoo_adder.data`` fo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -78,7 +78,7 @@ class AdderTask(zoo.Task):
         c = self.config
         return f"adder-{c.bits}-{c.held_out}-{c.seed}"
 
-    def build(self, backbone) -> nn.Module:
+    def build(self, backbone: Callable[[int], zoo.Model]) -> nn.Module:
         return AdderNet(backbone(2))
 
     def batch(self, step: int, batch_size: int, shard: zoo.Shard) -> dict[str, Tensor]:
@@ -89,13 +89,13 @@ class AdderTask(zoo.Task):
         inputs, target = encode(a[rows], b[rows], c.bits)
         return {"input": inputs, "target": target}
 
-    def loss(self, net, batch, state) -> zoo.StepOutput:
+    def loss(self, net: nn.Module, batch: dict[str, Tensor], state: Any) -> zoo.StepOutput:
         logits, _ = net(batch["input"])
         loss = F.cross_entropy(logits.reshape(-1, 2), batch["target"].reshape(-1))
         return zoo.StepOutput(loss=loss, tokens=batch["target"].numel())
 
     @torch.no_grad()
-    def evaluate(self, net, device) -> dict[str, float]:
+    def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
         if not self.eval_sets:
             raise RuntimeError("prepare() must run before evaluate()")
         out: dict[str, float] = {}
@@ -108,7 +108,7 @@ class AdderTask(zoo.Task):
                 out["bit_accuracy"] = (logits.argmax(-1) == target).float().mean().item()
         return out
 
-    def run(self, net, text: str, options: zoo.RunOptions) -> Iterator[str]:
+    def run(self, net: nn.Module, text: str, options: zoo.RunOptions) -> Iterator[str]:
         """``zoo run MODEL "81+113"`` prints 194. Numbers of any width run through the recurrence."""
         a, b = parse_sum(text)
         width = max(a.bit_length(), b.bit_length(), 1)

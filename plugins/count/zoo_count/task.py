@@ -9,7 +9,7 @@ periods, and count the generated tokens that match the pattern. Training stops a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -104,7 +104,7 @@ class CountTask(zoo.Task):
     def fingerprint(self) -> str:
         return "count-" + ",".join(map(str, self.pattern))
 
-    def build(self, backbone) -> nn.Module:
+    def build(self, backbone: Callable[[int], zoo.Model]) -> nn.Module:
         return CountNet(backbone(self.vocab), self.vocab)
 
     def batch(self, step: int, batch_size: int, shard: zoo.Shard) -> dict[str, Tensor]:
@@ -115,13 +115,13 @@ class CountTask(zoo.Task):
         tokens = windows(torch.tensor(self.pattern), phases, self.config.periods * self.period + 1)
         return {"input": tokens[:, :-1], "target": tokens[:, 1:]}
 
-    def loss(self, net, batch, state) -> zoo.StepOutput:
+    def loss(self, net: nn.Module, batch: dict[str, Tensor], state: Any) -> zoo.StepOutput:
         logits, _ = net(batch["input"])
         loss = F.cross_entropy(logits.reshape(-1, self.vocab), batch["target"].reshape(-1))
         return zoo.StepOutput(loss=loss, tokens=batch["target"].numel())
 
     @torch.no_grad()
-    def evaluate(self, net, device) -> dict[str, float]:
+    def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
         """Prime with one period from every phase; generate three periods; compare."""
         pattern = torch.tensor(self.pattern)
         size = (1 + GENERATED_PERIODS) * self.period
@@ -132,7 +132,7 @@ class CountTask(zoo.Task):
         out["val_loss"] = F.cross_entropy(logits.reshape(-1, self.vocab), tokens[:, 1:].reshape(-1)).item()
         return out
 
-    def run(self, net, text: str, options: zoo.RunOptions) -> Iterator[str]:
+    def run(self, net: nn.Module, text: str, options: zoo.RunOptions) -> Iterator[str]:
         """``zoo run MODEL "0 1"`` prints the next tokens (``--length``, default three periods)."""
         prime = parse_tokens(text, self.vocab)
         count = options.length if options.length is not None else GENERATED_PERIODS * self.period
