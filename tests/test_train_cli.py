@@ -50,11 +50,17 @@ def test_help_lists_every_field_of_the_task_and_the_model():
     result = CliRunner().invoke(cli, ["train", "charlm", "gru", "--help"])
     assert result.exit_code == 0, result.output
     entries = _option_entries(result.output)
+    task_defaults = current().task("charlm").load().model_defaults  # e.g. charlm's hidden_size 256
     for comp in (current().task("charlm"), current().model("gru")):
         for info in fields_of(comp.config):
             entry = entries.get(f"--{info.name.replace('_', '-')}")
             assert entry is not None, f"--help misses {info.name}"
-            assert f"[{info.type_name}; default: {info.default!r}" in entry and info.help[:30] in entry
+            assert info.help[:30] in entry
+            if comp.kind == "model" and info.name in task_defaults:
+                default = f"default for charlm: {task_defaults[info.name]!r}, else {info.default!r}"
+            else:
+                default = f"default: {info.default!r}"
+            assert f"[{info.type_name}; {default}" in entry, entry
     for flag in ("--device", "--steps", "--epochs", "--time", "--precision", "--resume", "--json", "--set"):
         assert flag in entries
     assert "Defaults of task 'charlm'" in result.output

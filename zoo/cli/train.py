@@ -48,6 +48,7 @@ def _field_options(task: str, model: str, taken: set[str]) -> list[click.Option]
 
     registry = get_zoo()
     groups = [("task", fields_of(registry.task(task).config)), ("model", fields_of(registry.model(model).config))]
+    task_model_defaults = _task_attr(task, "model_defaults")
     names = [f.name for _, fields in groups for f in fields]
     options = []
     for owner, fields in groups:
@@ -56,10 +57,13 @@ def _field_options(task: str, model: str, taken: set[str]) -> list[click.Option]
             if f"--{flag}" in taken or names.count(info.name) > 1:
                 flag = f"{owner}-{flag}"  # --model-dropout when the bare name is taken
             choices = f"; one of {', '.join(map(str, info.choices))}" if info.choices else ""
+            default = f"default: {info.default!r}"
+            if owner == "model" and info.name in task_model_defaults:
+                default = f"default for {task}: {task_model_defaults[info.name]!r}, else {info.default!r}"
             options.append(click.Option(
                 [f"--{flag}", f"{_FIELD_PREFIX}{owner}__{info.name}"],
                 metavar=info.type_name.upper() if " " not in info.type_name else "VALUE",
-                help=f"{info.help} [{info.type_name}; default: {info.default!r}{choices}]",
+                help=f"{info.help} [{info.type_name}; {default}{choices}]",
             ))
     return options
 
@@ -93,18 +97,19 @@ class TrainCommand(click.Command):
             rows = [p.get_help_record(ctx) for p in extra if p.name.startswith(f"{_FIELD_PREFIX}{owner}__")]
             with formatter.section(f"{owner.capitalize()} '{name}' settings (--NAME VALUE or --set name=value)"):
                 formatter.write_dl([r for r in rows if r] or [("(none)", "")])
-        defaults = _task_defaults(names[0])
+        defaults = _task_attr(names[0], "train_defaults")
         if defaults:
             formatter.write_paragraph()
             shown = ", ".join(f"{k}={v}" for k, v in defaults.items())
             formatter.write_text(f"Defaults of task '{names[0]}' (flags win): {shown}")
 
 
-def _task_defaults(task: str) -> dict[str, Any]:
+def _task_attr(task: str, name: str) -> dict[str, Any]:
+    """A task class's ``train_defaults`` or ``model_defaults`` (imports the plugin's torch code)."""
     from zoo.cli import get_zoo
 
     try:
-        return dict(getattr(get_zoo().task(task).load(), "train_defaults", {}))
+        return dict(getattr(get_zoo().task(task).load(), name, {}))
     except Exception:  # noqa: BLE001 - help must render even if the plugin's code is broken
         return {}
 
