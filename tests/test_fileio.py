@@ -1,0 +1,32 @@
+"""Atomic writes: readers see the old file or the new one, never half of one, and no litter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from zoo.fileio import write_atomic, write_json_atomic, write_text_atomic
+
+
+def test_writes_replace_the_file_and_leave_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "config.json"
+    write_json_atomic(target, {"a": 1})
+    write_json_atomic(target, {"a": 2, "b": [1, 2]})
+    assert json.loads(target.read_text()) == {"a": 2, "b": [1, 2]}
+    assert [p.name for p in target.parent.iterdir()] == ["config.json"]
+
+
+def test_a_failing_writer_keeps_the_previous_file(tmp_path: Path) -> None:
+    target = tmp_path / "notes.txt"
+    write_text_atomic(target, "old")
+
+    def half_then_crash(tmp: Path) -> None:
+        tmp.write_text("new but incomplete")
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError, match="killed mid-write"):
+        write_atomic(target, half_then_crash)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
