@@ -353,3 +353,28 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
     lines.train(10, 1.25, 0.01, 5000.0, 2.0, eta=18.0, tokens=10_000, seconds=2.0)
     lines.close()
     assert plain.getvalue() == "step 10 loss=1.25 tok/s=5,000 lr=0.01 eta=0:18\n"
+
+
+def test_the_engine_does_the_arithmetic_of_a_hand_written_tbptt_loop(tmp_path):
+    """Same weights as a plain loop that carries the detached state; a loop that drops it differs."""
+    run = zoo.train("stream", "tiny", steps=6, lr=0.02, warmup=0, schedule="constant", grad_clip=1.0,
+                    batch_size=8, out=tmp_path / "r").run_dir
+
+    def reference(carry: bool) -> dict[str, torch.Tensor]:
+        task = StreamTask(ToyConfig())
+        task.prepare(0)
+        torch.manual_seed(0)
+        net = task.build(lambda n: TinyGRU(n, TinyConfig()))
+        opt = torch.optim.AdamW(net.parameters(), lr=0.02)
+        state = None
+        for step in range(6):
+            out = task.loss(net, task.batch(step, 8, Shard()), state)
+            out.loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad()
+            state = out.state.detach() if carry else None
+        return {k: v.contiguous() for k, v in net.state_dict().items()}
+
+    assert same(weights(run), reference(carry=True))
+    assert not same(weights(run), reference(carry=False))
