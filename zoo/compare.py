@@ -7,11 +7,12 @@ ordinary runs plus a leaderboard computed from their ``metrics.jsonl``, ``config
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import statistics
 import time as _time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,7 @@ class Comparison:
     settings: list[str]
     runs: list[RunOutcome]
     rows: list[Row]
+    threads: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -241,6 +243,7 @@ def compare(
     settings: Sequence[str] = (),
     out: str | Path | None = None,
     device: str = "cpu",
+    threads: int | None = 1,
     echo: Callable[[str], None] = lambda line: None,
     train_options: dict[str, Any] | None = None,
 ) -> tuple[Comparison, Path]:
@@ -248,6 +251,9 @@ def compare(
 
     Returns the comparison and its folder (``compare.json`` plus one run directory per run).
     A run that fails is reported and ranked last; bad names or settings fail before training.
+    ``threads`` sets torch's CPU threads for every run (None: torch's default). One thread is
+    the default: small recurrent models gain little from more, and on a busy machine threads
+    that wait for each other make timings swing by an order of magnitude.
     """
     from zoo import assemble
     from zoo.engine import train
@@ -275,8 +281,9 @@ def compare(
         echo(f"[{i}/{total}] {task} {model} seed {seed}: training ...")
         outcome = RunOutcome(model=model, seed=seed, run_dir=str(run_dir))
         try:
-            result = train(task, model, settings=list(settings), steps=steps, time=time, seed=seed,
-                           device=device, out=str(run_dir), progress=False, **(train_options or {}))
+            with _threads(threads):
+                result = train(task, model, settings=list(settings), steps=steps, time=time, seed=seed,
+                               device=device, out=str(run_dir), progress=False, **(train_options or {}))
         except ZooError as exc:
             outcome.error = str(exc)
             echo(f"[{i}/{total}] {task} {model} seed {seed}: failed: {exc}")
@@ -298,9 +305,23 @@ def compare(
         raise ZooError(f"every run failed; first error: {outcomes[0].error}")
     budget = {"steps": steps, "time": time}
     comparison = Comparison(task, metric.name, metric.mode, metric.target, budget, list(range(seeds)),
-                            list(settings), outcomes, rows)
+                            list(settings), outcomes, rows, threads)
     write_json_atomic(folder / "compare.json", comparison.as_dict())
     return comparison, folder
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` torch CPU threads, then restore the previous number."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def describe(o: RunOutcome, metric: str) -> str:
@@ -344,7 +365,8 @@ def leaderboard(c: Comparison) -> str:
     widths = [max(len(x) for x in col) for col in zip(head, *lines, strict=True)]
     fmt = "  ".join(f"{{:{'<' if i in (1, 2, 5) else '>'}{w}}}" for i, w in enumerate(widths))
     budget = ", ".join(f"{k} {v}" for k, v in c.budget.items() if v is not None) or "task defaults"
-    title = f"{c.task}: {c.metric} ({arrow}{target}); budget: {budget}; seeds: {seeds}"
+    threads = f"; threads: {c.threads}" if c.threads else ""
+    title = f"{c.task}: {c.metric} ({arrow}{target}); budget: {budget}; seeds: {seeds}{threads}"
     return "\n".join([title, *(fmt.format(*row).rstrip() for row in [head, *lines])])
 
 

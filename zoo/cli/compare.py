@@ -21,10 +21,13 @@ from zoo.errors import ZooError
               help="Task or model setting applied to every run (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the runs, compare.json and curves.png.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True,
+              help="torch CPU threads per run (0: torch's default). One keeps timings steady on a busy machine.")
 @click.option("--no-plot", is_flag=True, help="Skip curves.png (no matplotlib needed).")
 @click.option("--json", "as_json", is_flag=True, help="End with compare.json's content on one line.")
 def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, steps: int | None, seeds: int,
-                settings: tuple[str, ...], out: str | None, device: str, no_plot: bool, as_json: bool) -> None:
+                settings: tuple[str, ...], out: str | None, device: str, threads: int, no_plot: bool,
+                as_json: bool) -> None:
     """Train MODELS (default: every installed model) on TASK under the same budget and seeds, then
     print a leaderboard and write compare.json and curves.png.
 
@@ -41,7 +44,7 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
         plot.require_matplotlib()  # fail before training, not after
     comparison, folder = compare.compare(
         task, models, seeds=seeds, steps=steps, time=time_budget, settings=settings, out=out,
-        device=str(resolve_device(device)), echo=lambda line: click.echo(line, err=True),
+        device=str(resolve_device(device)), threads=threads or None, echo=lambda line: click.echo(line, err=True),
     )
     click.echo(compare.leaderboard(comparison))
     click.echo(f"runs and compare.json in {folder}")
