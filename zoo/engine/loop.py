@@ -100,6 +100,7 @@ class Trainer:
 
     # -- one optimizer step ----------------------------------------------------------------
     def _train_step(self, step: int, lr: float) -> tuple[torch.Tensor, int]:
+        """One optimizer step; returns the detached loss and its token count."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v
@@ -123,8 +124,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         if self.stateful:
             self.carry = detach(out.state)
-        weight = out.tokens or 1
-        return loss.detach().float() * weight, weight
+        return loss.detach(), out.tokens or 1
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> str:
@@ -155,8 +155,8 @@ class Trainer:
                     stopped = "time"
                     break
             lr = sched.rate(self.step, clock)
-            weighted, tokens = self._train_step(self.step, lr)
-            loss_sum += weighted
+            loss, tokens = self._train_step(self.step, lr)
+            loss_sum.add_(loss, alpha=tokens)  # token-weighted, one kernel, no host sync
             window_tokens += tokens
             window_steps += 1
             self.step += 1
