@@ -30,6 +30,7 @@ class FreshEnv:
         self.root = root
         self.python = root / "venv" / "bin" / "python"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOO_", "PYTHON"))}
+        self.env["OMP_NUM_THREADS"] = "1"  # tiny models: extra threads only wait on a busy machine
 
     def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         proc = subprocess.run([str(self.python), *args], cwd=self.root, env=self.env,
