@@ -27,7 +27,9 @@ def test_each_new_character_costs_one_step_never_a_rerun(build):
     task, net = build()
     seen: list[int] = []
     net.backbone.register_forward_hook(lambda mod, args, out: seen.append(args[0].shape[1]))
+    mkldnn = torch.backends.mkldnn.enabled
     out = "".join(task.run(net, "It was", RunOptions(length=12, seed=0)))
+    assert torch.backends.mkldnn.enabled == mkldnn  # the per-step kernel choice does not leak
     assert len(out) == len("It was") + 12
     assert seen == [len("It was")] + [1] * 11  # the prompt once, then one step per character
 

@@ -233,7 +233,19 @@ def generate(
             ids = torch.multinomial(torch.softmax(scaled, dim=-1), 1, generator=generator)[:, 0]
             yield ids
             if i + 1 < length:
-                logits, state = net.step(ids, state)
+                logits, state = _one_step(net, ids, state)
+
+
+def _one_step(net: nn.Module, ids: Tensor, state: State) -> tuple[Tensor, State]:
+    """``net.step`` on the native CPU kernels: oneDNN's recurrent primitive (torch's CPU default)
+    re-packs the weights on every call, which costs several times a single time step's work."""
+    mkldnn = torch.backends.mkldnn
+    before = mkldnn.enabled
+    mkldnn.enabled = False
+    try:
+        return net.step(ids, state)
+    finally:
+        mkldnn.enabled = before
 
 
 def _stateful_nll(net: nn.Module, ids: Tensor, streams: int) -> tuple[float, int]:
