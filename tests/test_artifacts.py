@@ -204,3 +204,14 @@ def test_a_pickle_is_refused_never_unpickled(saved, toy_zoo, tmp_path):
     with pytest.raises(zoo.ZooError, match="not a safetensors file"):
         artifacts.load_model_dir(path, zoo=toy_zoo)
     assert not marker.exists()
+
+
+def test_push_fills_in_the_repository_unless_the_user_wrote_the_card(saved):
+    from zoo.card import card_for_push
+
+    path, _ = saved
+    config = artifacts.read_config(path)
+    ours = card_for_push(path, config, "alice/toy").decode()
+    assert 'zoo.load("hf://alice/toy")' in ours and "library_name: seqzoo" in ours
+    (path / "README.md").write_text("---\nlicense: mit\n---\n# My own words\n")
+    assert card_for_push(path, config, "alice/toy").decode().endswith("# My own words\n")

@@ -177,11 +177,16 @@ def test_server_error_without_cache(hub, published, tmp_path):
 def test_cache_serves_after_the_server_stops_and_offline(tmp_path):
     server = HubServer(token=TOKEN)
     env = hf_env(tmp_path / "hf", server.url)
-    commit = pushed(env, model_dir(tmp_path / "m"), "tester/cached")
+    folder = model_dir(tmp_path / "m")
+    commit = pushed(env, folder, "tester/cached")
+    files = {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in ("model.safetensors", "config.json")}
+    env["ZOO_REGISTRY"] = str(write_registry(tmp_path / "r.toml", "cached-entry", f"hf://tester/cached@{commit}",
+                                             files))
     warm = zoo(env, "pull", f"hf://tester/cached@{commit}").stdout.strip().splitlines()[-1]
     zoo(env, "pull", "hf://tester/cached")  # records refs/main in the cache
+    assert zoo(env, "pull", "cached-entry").stdout.strip().splitlines()[-1] == warm
     server.stop()
-    for ref in (f"hf://tester/cached@{commit}", "hf://tester/cached"):
+    for ref in (f"hf://tester/cached@{commit}", "hf://tester/cached", "cached-entry"):
         for extra in ({}, {"HF_HUB_OFFLINE": "1"}):
             result = zoo({**env, **extra}, "pull", ref)
             assert result.returncode == 0, (ref, extra, result.stderr)
