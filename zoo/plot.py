@@ -56,13 +56,13 @@ def draw(
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (metric, series) in zip(axes[0], panels, strict=True):
         labelled: set[str] = set()
+        marker = "o" if max((len(s.xs) for s in series), default=0) <= 25 else None  # sparse: show points
         for s in series:
             key = s.group or s.label
             colour = colours.setdefault(key, cycle[len(colours) % len(cycle)])
             label = None if key in labelled else (s.group or s.label)
             labelled.add(key)
-            ax.plot(s.xs, s.ys, color=colour, label=label, linewidth=1.4, alpha=0.9,
-                    marker="o" if len(s.xs) <= 12 else None, markersize=3)
+            ax.plot(s.xs, s.ys, color=colour, label=label, linewidth=1.4, alpha=0.9, marker=marker, markersize=3)
         ax.set_title(metric)
         ax.set_xlabel(xlabel)
         if metric in log_metrics and all(y > 0 for s in series for y in s.ys):

@@ -47,7 +47,7 @@ class ParityNet(nn.Module):
 
 
 class ParityTask(zoo.Task):
-    train_defaults = {"steps": 1500, "batch_size": 64, "lr": 1e-2, "eval_every": 100}
+    train_defaults = {"steps": 1500, "batch_size": 64, "lr": 1e-2, "eval_every": 25}
     model_defaults = {"hidden_size": 32}
 
     def __init__(self, config: ParityConfig) -> None:
