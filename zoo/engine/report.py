@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from zoo.fileio import write_text_atomic
+
 METRICS = "metrics.jsonl"
 
 Mode = Literal["bar", "lines", "off"]
@@ -38,8 +40,6 @@ def truncate_metrics(run_dir: Path, step: int) -> None:
                 kept.append(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a kill
-    from zoo.fileio import write_text_atomic
-
     write_text_atomic(file, "".join(f"{line}\n" for line in kept))
 
 
@@ -63,7 +63,7 @@ class Reporter:
         self.stream = stream or sys.stdout
         self.primary = primary
         self.last_eval: dict[str, float] = {}
-        self._file = open(run_dir / METRICS, "a", encoding="utf-8") if run_dir is not None else None  # noqa: SIM115
+        self._file = open(run_dir / METRICS, "a", encoding="utf-8") if run_dir is not None else None
         self._bar = None
         if self.mode == "bar":
             from tqdm import tqdm
