@@ -33,7 +33,9 @@ def _metrics_text(metrics: dict[str, float]) -> str:
 def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
     """List tasks, models and pretrained weights from every installed plugin.
 
-    PATTERN is a shell-style wildcard on names (``zoo list models 'g*'``).
+    PATTERN is a shell-style wildcard on names (zoo list models 'g*'). --json prints one object
+    {"tasks": [...], "models": [...], "pretrained": [...]} (only the asked kind when one is given),
+    each item with at least name, summary and plugin.
     """
     if len(args) > 2:
         raise ZooError("expected at most a kind and a pattern")
