@@ -24,6 +24,7 @@ from zoo.plugins import current
 report = {
     "code": code,
     "torch": sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")),
+    "heavy": [m for m in ("numpy", "matplotlib", "huggingface_hub", "safetensors") if m in sys.modules],
     "plugins": {r.name: r.status for r in current().plugins},
 }
 print("PROBE " + json.dumps(report), file=sys.stderr)
@@ -40,6 +41,7 @@ def test_listing_commands_never_import_torch(args: list[str]) -> None:
     report = json.loads(proc.stderr.rsplit("PROBE ", 1)[1])
     assert report["code"] in (0, None), proc.stderr
     assert report["torch"] == [], f"zoo {' '.join(args)} imported {report['torch'][:5]}"
+    assert report["heavy"] == []  # nor the other slow imports: they belong inside the commands that use them
     # ... with the real installed plugins loaded, not an empty zoo
     assert {name: report["plugins"].get(name) for name in FIRST_PARTY} == dict.fromkeys(FIRST_PARTY, "loaded")
 
