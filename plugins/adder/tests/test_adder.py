@@ -170,6 +170,12 @@ def test_training_reaches_exact_sums_on_held_out_pairs(trained):
     assert trained.steps <= 400  # ~100-200 with the task's defaults; the budget is 2000
 
 
+@pytest.mark.parametrize("model", ["lstm", "gru"])
+def test_the_gated_models_reach_the_target_too(model, tmp_path):
+    result = zoo.train("adder", model, out=tmp_path / "run", seed=0)
+    assert result.stopped == "target" and result.metrics["exact_match"] == 1.0
+
+
 def test_zoo_run_adds(trained):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [str(ZOO), "run", str(trained.run_dir)]

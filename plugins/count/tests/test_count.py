@@ -123,6 +123,12 @@ def test_training_reaches_the_target_and_stops(trained):
     assert trained.metrics["accuracy"] == 1.0
 
 
+@pytest.mark.parametrize("model", ["lstm", "gru"])
+def test_the_gated_models_reach_the_target_too(model, tmp_path):
+    result = zoo.train("count", model, settings=["pattern=0,1,2,1"], out=tmp_path / "run", seed=0)
+    assert result.stopped == "target" and result.metrics["accuracy"] == 1.0
+
+
 def test_zoo_run_prints_the_continuation(trained):
     # The prime "0 1" fixes the phase (0 occurs once in 0 1 2 1), so the continuation is determined.
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
