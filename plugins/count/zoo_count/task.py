@@ -9,6 +9,7 @@ periods, and count the generated tokens that match the pattern. Training stops a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -56,15 +57,20 @@ class CountNet(nn.Module):
 
 
 @torch.no_grad()
-def generate(net: nn.Module, prime: Tensor, count: int) -> Tensor:
-    """Greedy free-running continuation: (batch, time) prime -> (batch, count) generated tokens."""
+def continuation(net: nn.Module, prime: Tensor) -> Iterator[Tensor]:
+    """Greedy free-running continuation of a (batch, time) prime, one (batch,) token at a time."""
     logits, state = net(prime)
-    out = []
-    for _ in range(count):
+    while True:
         token = logits[:, -1].argmax(-1)
-        out.append(token)
+        yield token
         logits, state = net(token.unsqueeze(1), state)
-    return torch.stack(out, dim=1) if out else prime.new_zeros(prime.shape[0], 0)
+
+
+def generate(net: nn.Module, prime: Tensor, count: int) -> Tensor:
+    """The first ``count`` tokens of the continuation, as (batch, count)."""
+    if count == 0:
+        return prime.new_zeros(prime.shape[0], 0)
+    return torch.stack(list(itertools.islice(continuation(net, prime), count)), dim=1)
 
 
 class CountTask(zoo.Task):
@@ -137,9 +143,10 @@ class CountTask(zoo.Task):
         prime = parse_tokens(text, self.vocab)
         count = options.length if options.length is not None else GENERATED_PERIODS * self.period
         device = next(net.parameters()).device
-        generated = generate(net, torch.tensor([prime], device=device), count)[0].tolist()
-        yield " ".join(map(str, generated)) + "\n"
-
+        tokens = continuation(net, torch.tensor([prime], device=device))
+        for i, token in enumerate(itertools.islice(tokens, count)):
+            yield f"{' ' if i else ''}{int(token[0])}"
+        yield "\n"
 
 def parse_tokens(text: str, vocab: int) -> list[int]:
     """``"0 1 2"`` or ``"0,1,2"`` -> [0, 1, 2], each token in ``0..vocab-1``; else a ZooError."""
