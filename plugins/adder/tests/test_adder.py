@@ -12,6 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from zoo_adder.config import AdderConfig
 from zoo_adder.data import decode, encode, int_bits, is_held_out, sample_pairs
 from zoo_adder.task import AdderTask, exact_match, parse_sum
 
@@ -128,6 +129,14 @@ def test_evaluate_on_rule_based_adders():
         a, b = numbers(inputs[..., 0]), numbers(inputs[..., 1])
         assert no_carry[f"exact_match{suffix}"] == pytest.approx(((a & b) == 0).double().mean().item())
     assert 0 < no_carry["exact_match"] < 0.2
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**200), st.integers(0, 2**200))
+def test_run_feeds_numbers_of_any_width_through_the_recurrence(a, b):
+    """With a network that does carry, ``run`` answers exactly, however wide the numbers."""
+    task = AdderTask(AdderConfig())  # run needs no prepared data
+    assert "".join(task.run(RuleAdder(carry=True), f"{a} + {b}", zoo.RunOptions())) == f"{a + b}\n"
 
 
 @pytest.mark.parametrize(
