@@ -5,6 +5,7 @@ the identical batches (``CharLMTask.batch``) with the same optimizer and clippin
 LSTM state between windows. They run alternately in one process for several rounds; the figure is
 the median over rounds of engine tokens/s divided by hand-loop tokens/s (target: >= 0.97).
 
+Each round also checks that both sides end with bit-identical weights: the same work was timed.
 The engine's throughput comes from its own metrics.jsonl (tokens and seconds of each log window,
 evaluation excluded); the hand loop is timed from its first step to its last.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 import zoo
 from zoo import assemble
@@ -30,16 +32,17 @@ from zoo.devices import resolve_device
 from zoo.task import Shard
 
 
-def engine_rate(args: argparse.Namespace, settings: list[str], out: Path) -> float:
+def engine_rate(args: argparse.Namespace, settings: list[str], out: Path) -> tuple[float, dict[str, torch.Tensor]]:
     result = zoo.train("charlm", "lstm", settings=settings, steps=args.steps, batch_size=args.batch_size,
                        lr=args.lr, seed=0, device=args.device, out=out, eval_every=10**9,
                        log_every=args.log_every, grad_clip=1.0, warmup=0, schedule="constant")
     records = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
     train = [r for r in records if r["kind"] == "train"]
-    return sum(r["tokens"] for r in train) / sum(r["seconds"] for r in train)
+    rate = sum(r["tokens"] for r in train) / sum(r["seconds"] for r in train)
+    return rate, load_file(str(result.run_dir / "model.safetensors"))
 
 
-def hand_rate(args: argparse.Namespace, settings: list[str]) -> float:
+def hand_rate(args: argparse.Namespace, settings: list[str]) -> tuple[float, dict[str, torch.Tensor]]:
     """The loop one would write by hand for this model: nothing but the arithmetic."""
     device = resolve_device(args.device)
     recipe = assemble.recipe("charlm", "lstm", settings)
@@ -68,7 +71,8 @@ def hand_rate(args: argparse.Namespace, settings: list[str]) -> float:
             loss.item()  # what a hand loop prints now and then
     loss.item()
     sync()
-    return tokens / (time.perf_counter() - start)
+    rate = tokens / (time.perf_counter() - start)
+    return rate, {k: v.detach().cpu() for k, v in net.state_dict().items()}
 
 
 def main() -> None:
@@ -87,23 +91,27 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     settings = [f"window={args.window}", f"hidden_size={args.hidden_size}"]
     hand_rate(args, settings)  # warm-up: allocator, kernels, the corpus cache
-    ratios, best = [], {"engine": 0.0, "hand": 0.0}
+    ratios, best, all_identical = [], {"engine": 0.0, "hand": 0.0}, True
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.rounds):
             first, second = ("engine", "hand") if i % 2 == 0 else ("hand", "engine")
-            rates = {}
+            rates, weights = {}, {}
             for side in (first, second):
-                rates[side] = (engine_rate(args, settings, Path(tmp) / f"run{i}") if side == "engine"
-                               else hand_rate(args, settings))
+                rates[side], weights[side] = (engine_rate(args, settings, Path(tmp) / f"run{i}")
+                                              if side == "engine" else hand_rate(args, settings))
+            # the same work: both sides end with the same weights (bit for bit on CPU)
+            identical = all(torch.equal(weights["engine"][k], weights["hand"][k]) for k in weights["hand"])
+            all_identical = all_identical and identical
             ratios.append(rates["engine"] / rates["hand"])
             best = {side: max(best[side], rates[side]) for side in best}
             print(f"round {i + 1}: engine {rates['engine']:,.0f} tok/s  hand {rates['hand']:,.0f} tok/s  "
-                  f"ratio {ratios[-1]:.3f}", flush=True)
+                  f"ratio {ratios[-1]:.3f}  same final weights: {identical}", flush=True)
     print(json.dumps({"device": args.device, "rounds": args.rounds, "steps": args.steps,
                       "batch_size": args.batch_size, "window": args.window, "hidden_size": args.hidden_size,
                       "threads": torch.get_num_threads(), "ratios": [round(r, 4) for r in ratios],
                       "median_ratio": round(statistics.median(ratios), 4),
-                      "best_engine_over_best_hand": round(best["engine"] / best["hand"], 4)}))
+                      "best_engine_over_best_hand": round(best["engine"] / best["hand"], 4),
+                      "same_final_weights": all_identical}))
 
 
 if __name__ == "__main__":
