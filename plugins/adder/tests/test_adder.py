@@ -185,6 +185,7 @@ def test_the_gated_models_reach_the_target_too(model, tmp_path):
     assert result.stopped == "target" and result.metrics["exact_match"] == 1.0
 
 
+@pytest.mark.slow  # two `zoo` processes, each importing torch (~3 s each on a busy machine)
 def test_zoo_run_adds(trained):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [str(ZOO), "run", str(trained.run_dir)]
