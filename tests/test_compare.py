@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,24 @@ def test_compare_trains_each_model_and_seed_under_one_budget(tmp_path: Path) -> 
     ranked = [line.split()[1] for line in table if line[:1].isdigit()]
     assert ranked == [row["model"] for row in data["rows"]]
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_comparison_and_keeps_what_finished(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    args = ["compare", "count", "gru", "rnn", "--steps", "1000000", "--set", "length=20",  # one unit: never
+            "--set", "hidden_size=1", "--out", str(out), "--no-plot"]                    # reaches the target
+    proc = subprocess.Popen([sys.executable, "-m", "zoo", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    started = proc.stderr.readline()
+    assert started.startswith("[1/2] count gru seed 0: training"), started
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted; stopping the comparison" in stderr
+    assert "[2/2]" not in stderr  # the second model never started
+    data = json.loads((out / "compare.json").read_text())
+    assert data["interrupted"] is True
+    assert [(r["model"], r["error"]) for r in data["runs"]] == [("gru", "interrupted")]
+    assert "failed" in stdout and not (out / "rnn-seed0").exists()

@@ -163,6 +163,8 @@ class Comparison:
     runs: list[RunOutcome]
     rows: list[Row]
     threads: int | None = None
+    interrupted: bool = False
+    """Ctrl-C (or SIGTERM) stopped the comparison: the runs after the interrupted one never ran."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -275,6 +277,7 @@ def compare(
     folder.mkdir(parents=True, exist_ok=True)
 
     outcomes: list[RunOutcome] = []
+    interrupted = False
     total = len(names) * seeds
     for i, (model, seed) in enumerate(((m, s) for m in names for s in range(seeds)), 1):
         run_dir = folder / f"{model}-seed{seed}"
@@ -284,11 +287,19 @@ def compare(
             with _threads(threads):
                 result = train(task, model, settings=list(settings), steps=steps, time=time, seed=seed,
                                device=device, out=str(run_dir), progress=False, **(train_options or {}))
+        except KeyboardInterrupt:  # before the engine took over the signal
+            result = None
         except ZooError as exc:
             outcome.error = str(exc)
             echo(f"[{i}/{total}] {task} {model} seed {seed}: failed: {exc}")
             outcomes.append(outcome)
             continue
+        if result is None or result.stopped == "interrupted":
+            outcome.error = "interrupted"
+            outcomes.append(outcome)
+            echo(f"[{i}/{total}] {task} {model} seed {seed}: interrupted; stopping the comparison")
+            interrupted = True
+            break
         records = read_metrics(run_dir)
         outcome.metrics = {k: float(v) for k, v in result.metrics.items() if _number(v) is not None}
         outcome.metric = outcome.metrics.get(metric.name)
@@ -301,11 +312,11 @@ def compare(
         echo(f"[{i}/{total}] {task} {model} seed {seed}: {describe(outcome, metric.name)}")
 
     rows = rank([summarise(m, [o for o in outcomes if o.model == m]) for m in names], metric.mode)
-    if all(r.failed == r.runs for r in rows):
+    if not interrupted and all(r.failed == r.runs for r in rows):
         raise ZooError(f"every run failed; first error: {outcomes[0].error}")
     budget = {"steps": steps, "time": time}
     comparison = Comparison(task, metric.name, metric.mode, metric.target, budget, list(range(seeds)),
-                            list(settings), outcomes, rows, threads)
+                            list(settings), outcomes, rows, threads, interrupted)
     write_json_atomic(folder / "compare.json", comparison.as_dict())
     return comparison, folder
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -54,6 +55,9 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
         click.echo(f"learning curves: {png}")
     if as_json:
         click.echo(json.dumps(comparison.as_dict()))
+    if comparison.interrupted:
+        click.echo("interrupted: the leaderboard covers the runs that finished before it", err=True)
+        sys.exit(130)
 
 
 @click.command("plot")
