@@ -71,6 +71,8 @@ def test_bad_requests_fail_before_training(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "error: give either --time or --steps, not both" in res.output
     res = runner.invoke(cli, ["compare", "count", "gru", "--set", "hiden_size=4", "--steps", "5", "--out", str(out)])
     assert res.exit_code == 2 and "error: unknown setting 'hiden_size'" in res.output
+    res = runner.invoke(cli, ["compare", "count", "gru", "--time", "soon", "--out", str(out)])
+    assert res.exit_code == 2 and "error: bad time budget" in res.output
     assert not out.exists()
 
 

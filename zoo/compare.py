@@ -269,6 +269,9 @@ def compare(
         raise ZooError("no models are installed to compare")
     if len(set(names)) != len(names):
         raise ZooError("a model is named twice")
+    from zoo.engine.settings import parse_duration
+
+    parse_duration(time)  # a bad --time fails here, not once per run
     recipes = {m: assemble.recipe(task, m, list(settings), zoo=zoo) for m in names}  # validates early
     metric = assemble.make_task(recipes[names[0]], zoo).primary_metric
     folder = Path(out) if out else Path("runs") / f"compare-{task}-{_time.strftime('%Y%m%d-%H%M%S')}"
