@@ -47,7 +47,7 @@ def exact_match(logits: Tensor, target: Tensor) -> float:
 class AdderTask(zoo.Task):
     # One evaluation (6.5k held-out sums, 2k wider ones, a checkpoint) costs about as much as a
     # dozen training steps, and ~100 steps reach 100%: evaluating every 50 rather than every 20
-    # steps halved the median time to 100% in a side-by-side run (bench/adder.py).
+    # steps halved the median time to 100% (rnn, lstm, gru; seeds 0-4, timed side by side).
     train_defaults = {"steps": 2000, "batch_size": 64, "lr": 3e-2, "eval_every": 50, "warmup": 0}
     model_defaults = {"hidden_size": 16}
 
