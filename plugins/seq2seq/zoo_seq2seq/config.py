@@ -21,9 +21,10 @@ class Seq2SeqConfig:
         "source<TAB>target lines",
     )
     attention: Literal["none", "dot", "general", "additive"] = option(
-        "general",
+        "dot",
         "attention over the encoder outputs: none (the final encoder state alone carries the "
-        "source), dot / general (Luong), additive (Bahdanau)",
+        "source), dot / general (Luong), additive (Bahdanau); dot by measurement, see "
+        "docs/benchmarks.md",
     )
     teacher_forcing: float = option(
         1.0,
