@@ -54,6 +54,17 @@ def test_generated_pairs_are_correct() -> None:
         assert str(day.day) in source and f"{day.year % 100:02d}" in source
 
 
+def test_held_out_split_is_not_biased_towards_the_small_corners() -> None:
+    """One-digit sums are few (100) and drawn often: they must not pile up in the held-out set
+    (where the model would be tested on sums it never trained on)."""
+    pairs = load_pairs(Seq2SeqConfig(data="addition", examples=3000, held_out=300), seed=0)
+
+    def one_digit_share(part: list[tuple[str, str]]) -> float:
+        return sum(len(s) == 3 for s, _ in part) / len(part)
+
+    assert one_digit_share(pairs.held_out) < 2 * one_digit_share(pairs.train) + 0.02
+
+
 def test_dates_are_written_in_the_issues_formats() -> None:
     day = dt.date(2026, 11, 23)
     written = {human_date(day, i) for i in range(len(DATE_FORMATS))}

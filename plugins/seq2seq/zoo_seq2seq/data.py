@@ -80,10 +80,12 @@ def _sum(rng: random.Random, digits: int) -> Pair:
 
 
 def _split_unique(draw: Callable[[random.Random], Pair], config: Seq2SeqConfig, rng: random.Random) -> Pairs:
-    """Draw distinct sources; the first ``held_out`` go to evaluation, the rest to training.
+    """Draw distinct sources, shuffle them, and deal ``held_out`` to evaluation, the rest to training.
 
-    When the space is too small for both sizes, training is what shrinks, and held-out is capped
-    at a fifth of what could be drawn.
+    The shuffle matters: the first draws hold most of a small corner of the space (there are only
+    100 one-digit sums and 26 one-letter strings), so taking them as the held-out set would leave
+    training without that corner. When the space is too small for both sizes, training is what
+    shrinks, and held-out is capped at a fifth of what could be drawn.
     """
     wanted = config.examples + config.held_out
     seen: dict[str, str] = {}
@@ -95,6 +97,7 @@ def _split_unique(draw: Callable[[random.Random], Pair], config: Seq2SeqConfig, 
         else:
             seen[source] = target
     pairs = list(seen.items())
+    rng.shuffle(pairs)
     held = min(config.held_out, len(pairs) // 5) if len(pairs) < wanted else config.held_out
     if held < 1 or len(pairs) - held < 1:
         raise ZooError(f"data '{config.data}': too few distinct pairs ({len(pairs)}) to hold any out")
