@@ -50,17 +50,17 @@ def specs(shakespeare: Path) -> list[Spec]:
         Spec("count-lstm", "count", "lstm", "LSTM that continues a repeating pattern (the default seed-0 pattern)",
              "generated periodic sequences", budget={"steps": 600}),
         Spec("seq2seq-antonyms", "seq2seq", "gru", "GRU encoder-decoder with attention for the six antonym pairs (try king)",
-             "the six classic antonym pairs (memorised)", settings=["data=antonyms", "hidden_size=64"],
+             "the six classic antonym pairs (memorised)", settings=["data=antonyms", "attention=general", "hidden_size=64"],
              budget={"steps": 400, "eval_every": 20}),
         Spec("seq2seq-addition", "seq2seq", "gru",
              "GRU encoder-decoder with attention that adds decimal numbers (try 123+45)",
              "generated 'a+b' pairs, up to 3 digits",
-             settings=["data=addition", "hidden_size=64", "embedding_size=16"],
+             settings=["data=addition", "attention=general", "hidden_size=64", "embedding_size=16"],
              budget={"steps": 4000, "batch_size": 64, "lr": 1e-2, "eval_every": 1000}),
         Spec("charlm-lstm", "charlm", "lstm", "character-level LSTM language model of Shakespeare (small)",
              "tinyshakespeare", settings=[f"data={shakespeare}", "hidden_size=128", "embedding_size=32",
                                           "window=64"],
-             budget={"steps": 600, "batch_size": 32, "eval_every": 300}),
+             budget={"steps": 2000, "batch_size": 32, "eval_every": 1000}),
     ]
 
 
