@@ -124,7 +124,12 @@ def test_ctrl_c_stops_the_comparison_and_keeps_what_finished(tmp_path: Path) -> 
                             text=True)
     started = proc.stderr.readline()
     assert started.startswith("[1/2] count gru seed 0: training"), started
-    time.sleep(1.0)
+    # Signal once the engine's loop is logging: a SIGINT that lands earlier, inside an exec()
+    # during imports, makes CPython end the process by SIGINT (-2) even after sys.exit(130).
+    log = out / "gru-seed0" / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while not (log.exists() and log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
