@@ -24,15 +24,18 @@ def _last_json(stdout: str) -> dict:
 @pytest.mark.slow
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path):
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "zoo"]
-    two = subprocess.run([*launcher, *ARGS, "--out", "two"], cwd=tmp_path, env=ENV, capture_output=True,
-                         text=True, timeout=300)
-    assert two.returncode == 0, two.stderr[-3000:]
-    one = subprocess.run([str(Path(sys.executable).with_name("zoo")), *ARGS, "--out", "one"], cwd=tmp_path,
-                         env=ENV, capture_output=True, text=True, timeout=300)
-    assert one.returncode == 0, one.stderr
+    runs = {  # side by side: the test takes the time of the slower one
+        "two": subprocess.Popen([*launcher, *ARGS, "--out", "two"], cwd=tmp_path, env=ENV,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        "one": subprocess.Popen([str(Path(sys.executable).with_name("zoo")), *ARGS, "--out", "one"],
+                                cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    }
+    (two_out, two_err), (one_out, one_err) = (runs[k].communicate(timeout=300) for k in ("two", "one"))
+    assert runs["two"].returncode == 0, two_err[-3000:]
+    assert runs["one"].returncode == 0, one_err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"], "files are written by rank 0 only"
-    assert two.stdout.count("done: 20 steps") == 1, "only rank 0 reports"
-    a, b = _last_json(two.stdout), _last_json(one.stdout)
+    assert two_out.count("done: 20 steps") == 1, "only rank 0 reports"
+    a, b = _last_json(two_out), _last_json(one_out)
     assert a["steps"] == b["steps"] == 20
     # DDP averages the two half-batch gradients: the same arithmetic as one full batch, up to
     # float rounding in the reduction order.

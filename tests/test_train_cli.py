@@ -130,6 +130,8 @@ def test_ctrl_c_to_zoo_train_checkpoints_and_resume_matches_an_uninterrupted_run
     (SIGTERM takes the same path; tests/test_engine.py sends both in-process.)
     """
     common = [*SMALL, "--steps", "150", "--eval-every", "100", "--log-every", "5", "--seed", "7"]
+    whole_run = subprocess.Popen([ZOO, "train", "charlm", "gru", *common, "--out", "whole"], cwd=tmp_path,
+                                 env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     proc = subprocess.Popen([ZOO, "train", "charlm", "gru", *common, "--out", "cut"], cwd=tmp_path, env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_step(tmp_path / "cut", 10, proc)
@@ -140,7 +142,7 @@ def test_ctrl_c_to_zoo_train_checkpoints_and_resume_matches_an_uninterrupted_run
     stopped_at = json.loads((tmp_path / "cut" / "resume.json").read_text())["step"]
     assert 10 <= stopped_at < 150
     zoo("train", "--resume", "cut", "--device", "cpu", cwd=tmp_path)
-    zoo("train", "charlm", "gru", *common, "--out", "whole", cwd=tmp_path)
+    assert whole_run.wait(timeout=240) == 0, whole_run.communicate()[1]
     resumed = load_file(str(tmp_path / "cut" / "model.safetensors"))
     whole = load_file(str(tmp_path / "whole" / "model.safetensors"))
     assert resumed.keys() == whole.keys()
