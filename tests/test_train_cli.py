@@ -83,16 +83,18 @@ def test_bad_input_is_one_error_line_and_exit_2(args, message):
     assert message in result.output and "Traceback" not in result.output
 
 
-def test_cuda_or_fp16_on_a_cpu_machine_is_a_clear_error():
+def test_cuda_or_fp16_on_a_cpu_machine_is_a_clear_error(tmp_path, monkeypatch):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
+    monkeypatch.chdir(tmp_path)
     for args, message in ((["--device", "cuda"], "CUDA is not available"),
                           (["--device", "cpu", "--precision", "fp16"], "fp16 needs a CUDA device")):
         result = CliRunner().invoke(cli, ["train", "charlm", "gru", *args])
         assert result.exit_code == 2 and result.stderr.startswith("error: ") and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # a refused run leaves no empty run folder behind
 
 
 def test_train_json_run_directory_and_native_options(tmp_path):

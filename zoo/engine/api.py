@@ -95,7 +95,14 @@ def train(
         task_obj = assemble.make_task(recipe, registry)
         resolved = resolve(given, dict(getattr(task_obj, "train_defaults", {})))
         run_dir = _new_run_dir(out, task, model, dist)
-        return _train(recipe, task_obj, resolved, dev, dist, run_dir, progress, None, registry)
+        try:
+            return _train(recipe, task_obj, resolved, dev, dist, run_dir, progress, None, registry)
+        except ZooError:
+            if dist.is_main:
+                _remove_if_empty(run_dir)  # a user error leaves no empty run folder behind
+                if out is None:
+                    _remove_if_empty(run_dir.parent)
+            raise
     finally:
         distmod.teardown(dist)
 
@@ -160,6 +167,13 @@ def _make_run_dir(out: str | Path | None, task: str, model: str) -> Path:
             n += 1
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _remove_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass  # not empty (or already gone): keep whatever the run wrote
 
 
 def _seed_everything(seed: int) -> None:
