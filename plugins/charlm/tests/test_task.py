@@ -145,3 +145,22 @@ def test_vocabulary_round_trips_through_state_dict(build):
     assert fresh.chars == task.chars
     with pytest.raises(ZooError, match="vocabulary"):
         fresh.load_state_dict({})
+
+
+def test_streams_restart_from_zero_state_staggered(build):
+    """Every ``reset_every`` windows a stream starts over from a zero state, a few rows per step,
+    so the model also learns the zero-state start that sampling begins from."""
+    task, net = build("reset_every=3")
+    b = task.batch(7, 6, Shard())
+    assert b["keep"].tolist() == [float((7 + row) % 3 != 0) for row in range(6)]
+    assert torch.equal(task.batch(7, 6, Shard(1, 2))["keep"], b["keep"][3:])
+    _, state = net(task.batch(6, 6, Shard())["x"])
+    out = task.loss(net, b, state)
+    h, c = state
+    keep = b["keep"][None, :, None]
+    logits, _ = net(b["x"], (h * keep, c * keep))
+    expected = F.cross_entropy(logits.reshape(-1, len(task.chars)), b["y"].reshape(-1))
+    assert out.loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert out.loss.item() != pytest.approx(task.loss(net, {"x": b["x"], "y": b["y"]}, state).loss.item())
+    never, _ = build("reset_every=0")
+    assert "keep" not in never.batch(7, 6, Shard())

@@ -18,11 +18,17 @@ class CharLMConfig:
         "('tinyshakespeare'), a local UTF-8 file path, or an http(s) URL (downloaded once, cached)",
     )
     val_fraction: float = option(0.1, "fraction of the text, taken from its end, held out for validation")
-    window: int = option(128, "characters per training window (truncated back-propagation length)")
+    window: int = option(64, "characters per training window (truncated back-propagation length)")
     batching: Literal["streams", "random"] = option(
         "streams",
         "streams: B contiguous streams, state carried across windows (char-rnn); "
         "random: independent random windows, each from a zero state",
+    )
+    reset_every: int = option(
+        16,
+        "streams: each stream restarts from a zero state every this many windows, staggered "
+        "across streams, so the model also learns to start from nothing (as sampling does); "
+        "0 carries the state forever",
     )
     input: Literal["embedding", "onehot"] = option("embedding", "how characters enter the backbone")
     embedding_size: int = option(64, "embedding width (input: embedding)")
@@ -32,5 +38,7 @@ class CharLMConfig:
             raise ValueError("val_fraction must be between 0 and 1 (exclusive)")
         if self.window < 1:
             raise ValueError("window must be at least 1")
+        if self.reset_every < 0:
+            raise ValueError("reset_every must be 0 (never) or a positive number of windows")
         if self.embedding_size < 1:
             raise ValueError("embedding_size must be at least 1")
