@@ -42,13 +42,15 @@ def run_cell(
     """
     settings, target, _, eval_every = CELLS[data]
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="seq2seq-bench-") as tmp:
         result = zoo.train(
             "seq2seq", model, settings=[*settings, f"attention={attention}", f"target={target}"],
             steps=steps or 10**9, time=None if steps else budget, eval_every=eval_every, seed=seed, out=Path(tmp) / "run",
         )
-        evals = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
-    best = max((row["exact_match"] for row in evals if row.get("kind") == "eval"), default=0.0)
+        log = result.run_dir / "metrics.jsonl"
+        evals = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    best = max((row["exact_match"] for row in evals if row.get("kind") == "eval"),
+               default=result.metrics.get("exact_match", 0.0))
     return {
         "model": model, "attention": attention, "data": data, "target": target, "budget_s": budget, "budget_steps": steps,
         "exact_match": result.metrics.get("exact_match", 0.0), "best_exact_match": best,
