@@ -63,14 +63,16 @@ class CharLMTask(Task):
         # beat fewer large ones for the same characters seen. The budget is ten passes over the
         # text: about a minute for the built-in corpus, and it scales with any other corpus.
         "batch_size": 32,
-        "lr": 6e-3,
+        "lr": 1e-2,
         "epochs": 10,
         "eval_every": 1000,
         "log_every": 50,
         "grad_clip": 1.0,
         "warmup": 50,
     }
-    model_defaults = {"hidden_size": 256, "num_layers": 1}
+    model_defaults = {"hidden_size": 256, "num_layers": 1, "forget_bias": None}
+    """forget_bias None keeps torch's small random gate biases: a forget bias of 1 let the cell
+    state of the carried streams grow large and cost 0.03-0.05 nats/char on tinyshakespeare."""
     run_options = frozenset({"length", "temperature", "top_k", "seed"})
 
     config: CharLMConfig
