@@ -61,7 +61,7 @@ class CharLMTask(Task):
     train_defaults = {
         # Tuned for a 2-core CPU (docs/benchmarks.md, "charlm"): many small updates at a high rate
         # beat fewer large ones for the same characters seen. The budget is ten passes over the
-        # text: about a minute for the built-in corpus, and it scales with any other corpus.
+        # text: about 40 s for the built-in corpus on 2 cores, and it scales with any other corpus.
         "batch_size": 32,
         "lr": 1e-2,
         "epochs": 10,
