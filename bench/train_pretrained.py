@@ -15,7 +15,6 @@ Budgets in steps give the same weights on a rerun on the same machine; budgets i
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import sys
 import tempfile
@@ -64,10 +63,6 @@ def specs(shakespeare: Path) -> list[Spec]:
     ]
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def bundle(run_dir: Path, spec: Spec) -> Path:
     """Copy the model files into the task plugin's package data, with a card naming the entry."""
     from zoo.artifacts import read_config
@@ -84,6 +79,8 @@ def bundle(run_dir: Path, spec: Spec) -> Path:
 
 
 def entry_for(spec: Spec, folder: Path, metrics: dict[str, float]) -> dict[str, Any]:
+    from zoo.fileio import sha256_file
+
     return {
         "task": spec.task,
         "model": spec.model,
@@ -94,7 +91,7 @@ def entry_for(spec: Spec, folder: Path, metrics: dict[str, float]) -> dict[str, 
         "command": f"python bench/train_pretrained.py --only {spec.name}",
         "tolerance": spec.tolerance,
         "metrics": {k: round(v, 6) for k, v in metrics.items()},
-        "files": {name: sha256(folder / name) for name in FILES},
+        "files": {name: sha256_file(folder / name) for name in FILES},
     }
 
 

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 import zoo
 from zoo.catalogue import builtin_catalogue, read_catalogue
-from zoo.hub import fetch_pretrained, sha256_of
+from zoo.fileio import sha256_file
+from zoo.hub import fetch_pretrained
 
 ZOO = str(Path(sys.executable).with_name("zoo"))
 ENTRIES = {e.name: e for e in read_catalogue(builtin_catalogue())} if builtin_catalogue() else {}
@@ -62,7 +63,7 @@ def test_every_first_party_task_has_a_bundled_model():
 def test_bundled_files_match_their_sha256(name):
     entry = ENTRIES[name]
     folder = fetch_pretrained(entry)
-    assert {f: sha256_of(folder / f) for f in entry.files} == entry.files
+    assert {f: sha256_file(folder / f) for f in entry.files} == entry.files
     assert folder.parent.name == "pretrained" and folder.parent.parent.name == f"zoo_{entry.task}"
 
 

@@ -14,7 +14,6 @@ is never read into a message: it only travels in huggingface_hub's own request h
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import importlib.resources
 import os
@@ -27,6 +26,7 @@ from typing import Any
 from zoo.artifacts import CONFIG, README, WEIGHTS, check_model_dir, read_config
 from zoo.catalogue import Pretrained
 from zoo.errors import ZooError
+from zoo.fileio import sha256_file
 
 PREFIX = "hf://"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
@@ -140,14 +140,6 @@ def pull(ref: str, *, cache_dir: str | os.PathLike[str] | None = None, endpoint:
 
 
 # -- pretrained entries -----------------------------------------------------------------------
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_pretrained(entry: Pretrained, *, cache_dir: str | os.PathLike[str] | None = None,
                      endpoint: str | None = None) -> Path:
     """The verified local folder of a registry entry (downloaded first if it is Hub-hosted)."""
@@ -173,7 +165,7 @@ def _bundled_folder(entry: Pretrained) -> Path:
         file = folder / name
         if not file.is_file():
             raise ZooError(f"pretrained '{entry.name}': file '{name}' is missing from {folder}")
-        actual = sha256_of(file)
+        actual = sha256_file(file)
         if actual != expected:
             raise ZooError(
                 f"pretrained '{entry.name}': file '{name}' failed its sha256 check (expected {expected[:12]}..., "
@@ -198,7 +190,7 @@ def _fetch_hub(entry: Pretrained, cache_dir: Any, endpoint: str | None) -> Path:
     for name, expected in entry.files.items():
         with hub_errors(target, filename=name, endpoint=endpoint):
             local = Path(hf_hub_download(repo_id, name, revision=commit, cache_dir=cache_dir, endpoint=endpoint))
-        actual = sha256_of(local)
+        actual = sha256_file(local)
         if actual != expected:
             _evict(local)
             raise ZooError(

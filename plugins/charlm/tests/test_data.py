@@ -12,6 +12,7 @@ from zoo_charlm import data
 from zoo_charlm.data import Dataset
 
 from zoo import ZooError
+from zoo.fileio import sha256_file
 
 
 @pytest.fixture
@@ -135,5 +136,5 @@ def test_tinyshakespeare_is_the_char_rnn_corpus():
 def test_tinyshakespeare_digest_matches_the_shared_copy():
     """The pinned digest is the real file's (checked against a local copy when one exists)."""
     path = Path("/work/shared/data/tinyshakespeare.txt")
-    assert data.sha256_of(path) == data.DATASETS["tinyshakespeare"].sha256
+    assert sha256_file(path) == data.DATASETS["tinyshakespeare"].sha256
     assert len(path.read_text(encoding="utf-8")) == 1_115_394

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo import ZooError
-from zoo.fileio import atomic_path
+from zoo.fileio import atomic_path, sha256_file
 
 BUILTIN = "builtin"
 
@@ -91,21 +91,13 @@ def url_filename(url: str) -> str:
     return f"{digest}-{tail}"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch(url: str, target: Path, *, sha256: str | None = None) -> bytes:
     """The bytes at ``url``, from ``target`` when already cached, else downloaded into it.
 
     A cached file whose digest is wrong is downloaded again; a download whose digest is wrong
     is refused and not kept.
     """
-    if target.is_file() and (sha256 is None or sha256_of(target) == sha256):
+    if target.is_file() and (sha256 is None or sha256_file(target) == sha256):
         return target.read_bytes()
     try:
         with atomic_path(target) as tmp:
