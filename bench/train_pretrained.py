@@ -46,8 +46,9 @@ def specs(shakespeare: Path) -> list[Spec]:
     return [
         Spec("adder-gru", "adder", "gru", "GRU that adds binary numbers of any width (try 81+113)",
              "generated 8-bit pairs, 10% of pairs held out", budget={"steps": 600}),
-        Spec("count-lstm", "count", "lstm", "LSTM that continues a repeating pattern (the default seed-0 pattern)",
-             "generated periodic sequences", budget={"steps": 600}),
+        Spec("count-lstm", "count", "lstm", "LSTM that continues the classic pattern 0 1 2 1 0 1 2 1 ... (try \"0 1\")",
+             "generated periodic sequences of the pattern 0,1,2,1", settings=["pattern=0,1,2,1"],
+             budget={"steps": 600}),
         Spec("seq2seq-antonyms", "seq2seq", "gru", "GRU encoder-decoder with attention for the six antonym pairs (try king)",
              "the six classic antonym pairs (memorised)", settings=["data=antonyms", "attention=general", "hidden_size=64"],
              budget={"steps": 400, "eval_every": 20}),
