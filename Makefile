@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 	touch $@
 
 lint: install
-	$(BIN)/ruff check zoo plugins examples tests bench
+	$(BIN)/ruff check zoo plugins examples tests bench conftest.py
 
 test: install lint
 	$(BIN)/python -m pytest -q

@@ -191,15 +191,6 @@ def test_train_writes_a_complete_run_directory(tmp_path):
     assert result.metrics["accuracy"] > 0.5, "the copy task is learnable in 40 steps"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two cores shared by many processes: OpenMP spinning threads would slow torch tenfold."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # -- reproducibility, resume, budgets, stops ---------------------------------------------------
 def test_same_seed_same_weights_and_another_seed_differs(tmp_path):
     a = zoo.train("copy", "tiny", steps=12, seed=1, out=tmp_path / "a").run_dir

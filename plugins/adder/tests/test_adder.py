@@ -23,13 +23,6 @@ from zoo import assemble
 ZOO = Path(sys.executable).with_name("zoo")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: extra torch threads only wait on each other on a busy machine."""
-    with zoo.testing.one_thread():
-        yield
-
-
 def numbers(bits: torch.Tensor) -> torch.Tensor:
     """(n, width) bits, least significant first -> (n,) integers (vectorised; the test's own)."""
     return (bits << torch.arange(bits.shape[1])).sum(dim=1)

@@ -95,12 +95,3 @@ def build(corpus: Path):
         return make(path, *settings, seed=seed, hidden=hidden)
 
     return _build
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread, and stay fast on a busy shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

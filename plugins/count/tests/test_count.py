@@ -23,13 +23,6 @@ ZOO = Path(sys.executable).with_name("zoo")
 patterns = st.lists(st.integers(0, 9), min_size=2, max_size=12)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: extra torch threads only wait on each other on a busy machine."""
-    with zoo.testing.one_thread():
-        yield
-
-
 def make_task(*settings: str) -> CountTask:
     task = assemble.make_task(assemble.recipe("count", "gru", list(settings)))
     task.prepare(seed=0)

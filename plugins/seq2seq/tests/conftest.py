@@ -66,12 +66,3 @@ Backbone = Callable[[int], zoo.Model]
 def tiny() -> Callable[[int], Backbone]:
     """``tiny(hidden)`` is a backbone factory for Seq2SeqNet: ``input_size -> TinyGRU``."""
     return lambda hidden: (lambda input_size: TinyGRU(input_size, TinyConfig(hidden)))
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """These tensors are tiny: one intra-op thread beats fighting over a shared CPU's cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
