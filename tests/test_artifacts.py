@@ -14,6 +14,7 @@ from torch import nn
 import zoo
 from zoo import artifacts, assemble
 from zoo.plugins import Zoo, use
+from zoo.testing import TinyGRU, TinyGRUConfig
 
 
 @dataclass
@@ -22,21 +23,8 @@ class ToyTaskConfig:
 
 
 @dataclass
-class ToyModelConfig:
+class ToyModelConfig(TinyGRUConfig):
     hidden_size: int = zoo.option(8, "hidden units")
-
-
-class ToyGRU(zoo.Model):
-    def __init__(self, input_size: int, config: ToyModelConfig) -> None:
-        super().__init__(input_size, config)
-        self.rnn = nn.GRU(input_size, config.hidden_size, batch_first=True)
-        self.output_size = config.hidden_size
-
-    def forward(self, x, state=None, lengths=None):
-        return self.rnn(x, state)
-
-    def zero_state(self, batch_size, device=None, dtype=None):
-        return torch.zeros(1, batch_size, self.config.hidden_size, device=device, dtype=dtype)
 
 
 class TiedNet(nn.Module):
@@ -85,7 +73,7 @@ class TaskPlugin:
 class ModelPlugin:
     @zoo.hookimpl
     def register_models(self, register):
-        register("toygru", ToyGRU, config=ToyModelConfig, summary="toy gru")
+        register("toygru", TinyGRU, config=ToyModelConfig, summary="toy gru")
 
 
 def make_zoo(with_task: bool = True) -> Zoo:

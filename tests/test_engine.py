@@ -18,6 +18,7 @@ from zoo import hookimpl, option
 from zoo.artifacts import load_model_dir
 from zoo.plugins import Zoo, use
 from zoo.task import Metric, Shard, StepOutput, Task
+from zoo.testing import TinyGRU, TinyGRUConfig
 
 
 # -- a copy task and a tiny GRU backbone -----------------------------------------------------
@@ -34,22 +35,8 @@ class ToyConfig:
 
 
 @dataclass
-class TinyConfig:
-    hidden_size: int = option(16, "units")
+class TinyConfig(TinyGRUConfig):
     dropout: float = option(0.0, "unused; clashes with the task's dropout on purpose")
-
-
-class TinyGRU(zoo.Model):
-    def __init__(self, input_size: int, config: TinyConfig) -> None:
-        super().__init__(input_size, config)
-        self.rnn = nn.GRU(input_size, config.hidden_size, batch_first=True)
-        self.output_size = config.hidden_size
-
-    def forward(self, x, state=None, lengths=None):
-        return self.rnn(x, state)
-
-    def zero_state(self, batch_size, device=None, dtype=None):
-        return torch.zeros(1, batch_size, self.output_size, device=device, dtype=dtype)
 
 
 class Net(nn.Module):

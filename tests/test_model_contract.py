@@ -198,3 +198,7 @@ def test_models_are_named_as_registered_with_settings(tiny_zoo) -> None:
         zoo.testing.check_model(TinyRNN, {"hidden_size": 3})
     with pytest.raises(ValueError, match="unknown checks"):
         zoo.testing.check_model(TinyRNN, TinyConfig(), skip=["speed"])
+
+
+def test_the_tiny_backbone_offered_to_task_authors_honours_the_contract():
+    zoo.testing.check_model(zoo.testing.TinyGRU, zoo.testing.TinyGRUConfig(hidden_size=4), input_size=3)

@@ -11,7 +11,8 @@ saving. A plugin author runs the whole suite from a test::
         zoo.testing.check_model(MyModel, MyConfig(hidden_size=8), input_size=5)
 
 or one check at a time (``zoo.testing.check_state_carry(MyModel, config)``; ``CHECKS`` maps
-names to checks). A model can also be named as registered (``check_model("lstm")``), its config
+names to checks). Task authors get ``TinyGRU``, a minimal backbone that lets a task be tested
+without any model plugin installed. A model can also be named as registered (``check_model("lstm")``), its config
 then built from the registered config class's defaults or from a dict of settings. Every check
 builds fresh models, so checks are independent, and raises AssertionError saying what broke.
 """
@@ -26,14 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from zoo.model import Model
+from zoo.config import option
+from zoo.model import Model, masked_scan
 from zoo.state import State, tree_map
 
 __all__ = [
     "CHECKS",
     "Case",
+    "TinyGRU",
+    "TinyGRUConfig",
     "check_detach_state",
     "check_determinism",
     "check_gradients",
@@ -47,6 +51,31 @@ __all__ = [
     "make_case",
     "one_thread",
 ]
+
+
+@dataclass
+class TinyGRUConfig:
+    hidden_size: int = option(16, "units of the single GRU layer")
+
+
+class TinyGRU(Model):
+    """One ``nn.GRU`` layer: a small, correct backbone for testing a task in isolation.
+
+    Padded batches go through the core's generic ``masked_scan``.
+    """
+
+    def __init__(self, input_size: int, config: TinyGRUConfig) -> None:
+        super().__init__(input_size, config)
+        self.rnn = nn.GRU(input_size, config.hidden_size, batch_first=True)
+        self.output_size = config.hidden_size
+
+    def forward(self, x: Tensor, state: State | None = None, lengths: Tensor | None = None) -> tuple[Tensor, State]:
+        if lengths is not None:
+            return masked_scan(self, x, state, lengths)
+        return self.rnn(x, state)
+
+    def zero_state(self, batch_size: int, device: Any = None, dtype: torch.dtype | None = None) -> State:
+        return torch.zeros(1, batch_size, self.output_size, device=device, dtype=dtype)
 
 
 @dataclass(frozen=True)

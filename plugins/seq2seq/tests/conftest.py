@@ -11,34 +11,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-import torch
 import zoo_seq2seq.plugin
-from torch import nn
 
 import zoo
 from zoo.plugins import Zoo, use
+from zoo.testing import TinyGRU, TinyGRUConfig
 
 
 @dataclass
-class TinyConfig:
+class TinyConfig(TinyGRUConfig):
     hidden_size: int = zoo.option(32, "units")
-
-
-class TinyGRU(zoo.Model):
-    """One nn.GRU layer; padded batches handled by the core's masked scan."""
-
-    def __init__(self, input_size: int, config: TinyConfig) -> None:
-        super().__init__(input_size, config)
-        self.rnn = nn.GRU(input_size, config.hidden_size, batch_first=True)
-        self.output_size = config.hidden_size
-
-    def forward(self, x, state=None, lengths=None):
-        if lengths is not None:
-            return zoo.masked_scan(self, x, state, lengths)
-        return self.rnn(x, state)
-
-    def zero_state(self, batch_size, device=None, dtype=None):
-        return torch.zeros(1, batch_size, self.output_size, device=device, dtype=dtype)
 
 
 class _TinyPlugin:
