@@ -138,6 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return repo
 
+    def _snapshot(self, repo_id: str, revision: str) -> tuple[Repo | None, str | None]:
+        """The readable repository and the commit sha of ``revision``; (.., None) once an error is sent."""
+        found = self._repo(repo_id)
+        if found is None:
+            return None, None
+        sha = found.resolve(revision)
+        if sha is None:
+            self._error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
+        return found, sha
+
     def _dispatch(self, routes: list[tuple[str, Any]]) -> None:
         parts = urlsplit(self.path)
         self.query = parse_qs(parts.query)
@@ -256,12 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
                          "pullRequestUrl": None})
 
     def model_info(self, repo: str, revision: str | None = None) -> None:
-        found = self._repo(repo)
-        if found is None:
-            return
-        sha = found.resolve(revision or "main")
+        found, sha = self._snapshot(repo, revision or "main")
         if sha is None:
-            self._error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
             return
         self._json(200, {
             "id": repo, "modelId": repo, "sha": sha, "private": found.private, "gated": found.gated,
@@ -269,12 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
         })
 
     def tree(self, repo: str, revision: str, path: str | None = None) -> None:
-        found = self._repo(repo)
-        if found is None:
-            return
-        sha = found.resolve(revision)
+        found, sha = self._snapshot(repo, revision)
         if sha is None:
-            self._error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
             return
         prefix = f"{path.rstrip('/')}/" if path else ""
         entries = [
@@ -285,12 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, entries)
 
     def resolve(self, repo: str, revision: str, path: str) -> None:
-        found = self._repo(repo)
-        if found is None:
-            return
-        sha = found.resolve(revision)
+        found, sha = self._snapshot(repo, revision)
         if sha is None:
-            self._error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
             return
         if revision != sha:  # a branch: redirect (same host) to the immutable commit url
             self._send(307, b"", {"Location": f"/{repo}/resolve/{sha}/{path}", "X-Repo-Commit": sha})
