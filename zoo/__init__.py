@@ -20,23 +20,41 @@ _LAZY = {
     "Shard": "zoo.task",
     "StepOutput": "zoo.task",
     "RunOptions": "zoo.task",
+    "Backbone": "zoo.task",
+    "Batch": "zoo.task",
     "Model": "zoo.model",
     "masked_scan": "zoo.model",
+    "unwrap": "zoo.model",
+    "State": "zoo.state",
+    "tree_map": "zoo.state",
+    "detach": "zoo.state",
+    "zip_map": "zoo.state",
+    "mask_rows": "zoo.state",
+    "atomic_path": "zoo.fileio",
+    "write_atomic": "zoo.fileio",
+    "write_text_atomic": "zoo.fileio",
+    "write_json_atomic": "zoo.fileio",
+    "sha256_file": "zoo.fileio",
     "load": "zoo.loading",
     "train": "zoo.engine",
 }
 
 __all__ = [  # spelled out so linters and type checkers see the lazy names as exported
     "ZooError", "hookimpl", "option", "__version__",
-    "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Model", "masked_scan", "load", "train",
+    "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Backbone", "Batch", "Model", "masked_scan", "unwrap",
+    "State", "tree_map", "detach", "zip_map", "mask_rows",
+    "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file",
+    "load", "train",
 ]
 assert set(__all__) >= set(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
     from zoo.engine import train
+    from zoo.fileio import atomic_path, sha256_file, write_atomic, write_json_atomic, write_text_atomic
     from zoo.loading import load
-    from zoo.model import Model, masked_scan
-    from zoo.task import Metric, RunOptions, Shard, StepOutput, Task
+    from zoo.model import Model, masked_scan, unwrap
+    from zoo.state import State, detach, mask_rows, tree_map, zip_map
+    from zoo.task import Backbone, Batch, Metric, RunOptions, Shard, StepOutput, Task
 
 
 def __getattr__(name: str) -> Any:

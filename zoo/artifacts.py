@@ -42,10 +42,11 @@ def save_model_dir(
     from safetensors.torch import save_model
 
     from zoo.card import write_card
+    from zoo.model import unwrap
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    write_atomic(path / WEIGHTS, lambda tmp: save_model(_unwrap(net), str(tmp)))
+    write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp)))
     config = {
         "format_version": FORMAT_VERSION,
         **assemble.configs_as_dict(recipe),
@@ -70,13 +71,6 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def _unwrap(net: Any) -> Any:
-    """The plain module behind DistributedDataParallel or torch.compile wrappers."""
-    while hasattr(net, "module") or hasattr(net, "_orig_mod"):
-        net = getattr(net, "module", None) or net._orig_mod
-    return net
 
 
 def read_config(path: str | Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from zoo.state import State, tree_map
+from zoo.state import State, tree_map, zip_map
 
 
 class Model(nn.Module):
@@ -84,13 +84,22 @@ def masked_scan(model: Model, x: Tensor, state: State | None, lengths: Tensor) -
             mask = alive.view(shape).to(new.dtype)
             return new * mask + old * (1 - mask)
 
-        state = _zip_map(keep, new_state, state)
+        state = zip_map(keep, new_state, state)
     return torch.stack(outputs, dim=1), state
 
 
-def _zip_map(fn: Any, a: State, b: State) -> State:
-    if isinstance(a, tuple | list):
-        return type(a)(_zip_map(fn, x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return {k: _zip_map(fn, a[k], b[k]) for k in a}
-    return fn(a, b)
+def unwrap(net: nn.Module) -> nn.Module:
+    """The plain module behind DistributedDataParallel, DataParallel and torch.compile wrappers.
+
+    Save, sample and inspect through the plain module: wrappers add prefixes to parameter names
+    and synchronisation that only training wants.
+    """
+    from torch.nn.parallel import DataParallel, DistributedDataParallel
+
+    while True:
+        if isinstance(net, DistributedDataParallel | DataParallel):
+            net = net.module
+        elif hasattr(net, "_orig_mod") and isinstance(net._orig_mod, nn.Module):  # torch.compile
+            net = net._orig_mod
+        else:
+            return net

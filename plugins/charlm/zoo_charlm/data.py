@@ -14,8 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo import ZooError
-from zoo.fileio import atomic_path, sha256_file
+from zoo import ZooError, atomic_path, sha256_file
 
 BUILTIN = "builtin"
 

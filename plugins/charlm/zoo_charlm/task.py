@@ -16,9 +16,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo import Metric, RunOptions, Shard, StepOutput, Task, ZooError
-from zoo.state import State, tree_map
-from zoo.task import Backbone, Batch
+from zoo import (
+    Backbone,
+    Batch,
+    Metric,
+    RunOptions,
+    Shard,
+    State,
+    StepOutput,
+    Task,
+    ZooError,
+    mask_rows,
+    unwrap,
+)
 from zoo_charlm.config import CharLMConfig
 from zoo_charlm.data import load_text
 
@@ -184,7 +194,7 @@ class CharLMTask(Task):
         if self.config.batching == "random":
             state = None
         elif state is not None and "keep" in batch:
-            state = _keep_rows(_plain(net).backbone, state, batch["keep"])
+            state = mask_rows(state, batch["keep"], unwrap(net).backbone.state_batch_dim)
         logits, state = net(batch["x"], state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), batch["y"].reshape(-1))
         keep = state if self.config.batching == "streams" else None
@@ -275,29 +285,10 @@ def _stateful_nll(net: nn.Module, ids: Tensor, streams: int) -> tuple[float, int
         total += _nll(logits, y[:, start : start + EVAL_CHUNK])
     rest = targets - streams * per
     if rest:
-        last = _plain(net).backbone.reorder_state(state, torch.tensor([streams - 1], device=ids.device))
+        last = unwrap(net).backbone.reorder_state(state, torch.tensor([streams - 1], device=ids.device))
         logits, _ = net(ids[streams * per : targets][None], last)
         total += _nll(logits, ids[streams * per + 1 :][None])
     return total, targets
-
-
-def _plain(net: nn.Module) -> nn.Module:
-    """The CharLMNet behind DistributedDataParallel or torch.compile wrappers."""
-    while not isinstance(net, CharLMNet) and (hasattr(net, "module") or hasattr(net, "_orig_mod")):
-        net = getattr(net, "module", None) or net._orig_mod
-    return net
-
-
-def _keep_rows(backbone: nn.Module, state: State, keep: Tensor) -> State:
-    """Zero the state of the rows whose ``keep`` is 0 (streams that restart this step)."""
-    dim = backbone.state_batch_dim
-
-    def apply(t: Tensor) -> Tensor:
-        shape = [1] * t.dim()
-        shape[dim] = -1
-        return t * keep.view(shape).to(t.dtype)
-
-    return tree_map(apply, state)
 
 
 def _nll(logits: Tensor, targets: Tensor) -> float:

@@ -14,8 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from zoo import Model
-from zoo.state import State
+from zoo import Model, State, zip_map
 from zoo_rnn.config import LSTMConfig, RecurrentConfig, RNNConfig
 
 
@@ -69,7 +68,7 @@ class _Recurrent(Model):
         y_live, state_live = self._scan_padded(x[rows], self.reorder_state(state, rows), lengths[live])
         y = y_live.new_zeros(x.shape[0], x.shape[1], self.output_size).index_copy(0, rows, y_live)
         dim = self.state_batch_dim
-        state = _zip(lambda old, new: old.index_copy(dim, rows, new.to(old.dtype)), state, state_live)
+        state = zip_map(lambda old, new: old.index_copy(dim, rows, new.to(old.dtype)), state, state_live)
         return y, state
 
     def _scan(self, x: Tensor, state: State | None) -> tuple[Tensor, State]:
@@ -167,10 +166,4 @@ def _check_lengths(lengths: Tensor | Any, x: Tensor) -> Tensor:
         raise ValueError(f"lengths must lie in [0, {time}], got {lengths.tolist()}")
     return lengths
 
-
-def _zip(fn: Any, a: State, b: State) -> State:
-    """Apply ``fn`` to matching tensors of two states (a tensor, or an LSTM's ``(h, c)``)."""
-    if isinstance(a, tuple):
-        return tuple(fn(x, y) for x, y in zip(a, b, strict=True))
-    return fn(a, b)
 

@@ -136,9 +136,7 @@ class Seq2SeqNet(nn.Module):
 
 def unwrap(net: nn.Module) -> Seq2SeqNet:
     """The Seq2SeqNet behind DistributedDataParallel or torch.compile wrappers."""
-    while not isinstance(net, Seq2SeqNet):
-        inner = getattr(net, "module", None) or getattr(net, "_orig_mod", None)
-        if inner is None:
-            raise TypeError(f"expected a seq2seq network, got {type(net).__name__}")
-        net = inner
-    return net
+    plain = zoo.unwrap(net)
+    if not isinstance(plain, Seq2SeqNet):
+        raise TypeError(f"expected a seq2seq network, got {type(plain).__name__}")
+    return plain
