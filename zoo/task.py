@@ -152,6 +152,13 @@ class Task:
     def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
         raise NotImplementedError
 
+    def report_files(self) -> dict[str, bytes]:
+        """Extra files about the latest evaluation (a confusion matrix, a plot) by file name.
+
+        Written into the run folder beside the weights each time the run saves; the default adds none.
+        """
+        return {}
+
     # -- inference -----------------------------------------------------------------------
     def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
         """Answer a user's input. Yield output text in pieces (streamed to stdout)."""
