@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,11 +15,16 @@ from zoo import Shard, ZooError
 from .conftest import TEXT
 
 
+def ids(array: np.ndarray) -> torch.Tensor:
+    """The task keeps ids as (memory-mapped) numpy arrays of the smallest type; compare as int64."""
+    return torch.from_numpy(np.asarray(array, dtype=np.int64))
+
+
 def test_vocabulary_and_split(build):
     task, _ = build()
     assert task.chars == "".join(sorted(set(TEXT)))
     n_val = int(len(TEXT) * 0.1)
-    decoded = "".join(task.chars[i] for i in torch.cat([task.train_ids, task.val_ids]).tolist())
+    decoded = "".join(task.chars[i] for i in np.concatenate([task.train_ids, task.val_ids]).tolist())
     assert decoded == TEXT
     assert len(task.val_ids) == n_val  # the last 10%
     task20, _ = build("val_fraction=0.2")
@@ -44,8 +50,8 @@ def test_streams_are_contiguous_and_batches_are_pure(build):
         b = task.batch(step, batch_size, whole)
         for row in range(batch_size):
             start = row * per_stream + step * window
-            assert torch.equal(b["x"][row], task.train_ids[start : start + window])
-            assert torch.equal(b["y"][row], task.train_ids[start + 1 : start + window + 1])
+            assert torch.equal(b["x"][row], ids(task.train_ids[start : start + window]))
+            assert torch.equal(b["y"][row], ids(task.train_ids[start + 1 : start + window + 1]))
     # consecutive steps continue each stream, so a carried state is the true context
     a, b = task.batch(3, batch_size, whole), task.batch(4, batch_size, whole)
     assert torch.equal(b["x"][:, 0], a["y"][:, -1])
@@ -67,7 +73,7 @@ def test_random_windows_are_reproducible_and_stateless(build):
     one, again = task.batch(5, 8, Shard()), task.batch(5, 8, Shard())
     assert torch.equal(one["x"], again["x"])
     assert not torch.equal(task.batch(6, 8, Shard())["x"], one["x"])
-    text = task.train_ids
+    text = ids(task.train_ids)
     for x, y in zip(one["x"], one["y"], strict=True):  # each row is a real window of the text
         start = next(i for i in range(len(text) - 16) if torch.equal(text[i : i + 16], x))
         assert torch.equal(text[start + 1 : start + 17], y)
@@ -113,7 +119,7 @@ def test_evaluation_counts_every_validation_character_once(build):
         net.head.weight.zero_()
         net.head.bias.copy_(torch.randn(len(task.chars)))
     log_p = torch.log_softmax(net.head.bias, dim=0)
-    targets = task.val_ids[1:]
+    targets = ids(task.val_ids[1:])
     expected = -log_p[targets].mean().item()
     metrics = task.evaluate(net, torch.device("cpu"))
     assert metrics["val_loss"] == pytest.approx(expected, rel=1e-5)
@@ -126,7 +132,7 @@ def test_evaluation_is_stateful_within_each_stream(build, monkeypatch, streams):
     task, net = build()
     monkeypatch.setattr(task_module, "EVAL_STREAMS", streams)
     monkeypatch.setattr(task_module, "EVAL_CHUNK", 7)  # many chunks: the state must be carried
-    val = task.val_ids
+    val = ids(task.val_ids)
     per = (len(val) - 1) // streams
     bounds = [i * per for i in range(streams)] + [len(val) - 1]
     total = 0.0
