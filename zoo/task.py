@@ -155,6 +155,13 @@ class Task:
         """Metrics over all of the held-out data: the end of a run and ``zoo eval`` use these."""
         raise NotImplementedError
 
+    def report_files(self) -> dict[str, bytes]:
+        """Extra files about the latest evaluation (a confusion matrix, a plot) by file name.
+
+        Written into the run folder beside the weights each time the run saves; the default adds none.
+        """
+        return {}
+
     @torch.no_grad()
     def evaluate_bounded(self, net: nn.Module, device: torch.device) -> dict[str, float] | None:
         """Metrics for an evaluation during training, on a bounded part of the held-out data, or
