@@ -60,6 +60,23 @@ def save_model_dir(
     return path
 
 
+def check_can_save() -> None:
+    """Save a one-element tensor to bytes the way ``save_model_dir`` saves weights.
+
+    Called before training starts: a dependency that saving needs and that is missing (numpy,
+    which safetensors' torch path imports while saving) then fails in a second, as one line,
+    instead of after the whole run, losing the trained weights.
+    """
+    import torch
+    from safetensors.torch import save
+
+    try:
+        save({"probe": torch.zeros(1)})
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise ZooError(f"cannot save models: {exc}; install it first (pip install {missing})") from None
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a model directory depends on (recorded in config.json)."""
     from importlib import metadata
