@@ -57,6 +57,10 @@ def save_model_dir(
     }
     write_json_atomic(path / CONFIG, config)
     write_card(path, config)
+    for name, data in (getattr(task, "report_files", dict)() or {}).items():
+        if Path(name).name != name or name in (WEIGHTS, CONFIG, README):
+            raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
+        write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
     return path
 
 
