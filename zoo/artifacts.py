@@ -62,6 +62,10 @@ def save_model_dir(
     }
     write_json_atomic(path / CONFIG, config)
     write_card(path, config)
+    for name, data in (getattr(task, "report_files", dict)() or {}).items():
+        if Path(name).name != name or name in (WEIGHTS, CONFIG, README):
+            raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
+        write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
     return path
 
 
@@ -75,6 +79,23 @@ def link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def check_can_save() -> None:
+    """Save a one-element tensor to bytes the way ``save_model_dir`` saves weights.
+
+    Called before training starts: a dependency that saving needs and that is missing (numpy,
+    which safetensors' torch path imports while saving) then fails in a second, as one line,
+    instead of after the whole run, losing the trained weights.
+    """
+    import torch
+    from safetensors.torch import save
+
+    try:
+        save({"probe": torch.zeros(1)})
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise ZooError(f"cannot save models: {exc}; install it first (pip install {missing})") from None
 
 
 def library_versions() -> dict[str, str]:

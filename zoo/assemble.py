@@ -103,3 +103,15 @@ def recipe_from_dict(data: dict[str, Any], zoo: Zoo | None = None) -> Recipe:
         cfg.build(model_comp.config, data["model"].get("config", {}), owner=f"model '{model_name}'"),
     )
 
+
+
+def backbone(name: str, input_size: int, *, zoo: Zoo | None = None, **settings: Any) -> Any:
+    """A bare, freshly initialised backbone of model ``name``: ``zoo.backbone("rnn", 2, hidden_size=2)``.
+
+    For learners and plugin authors who want the network alone, to set its weights by hand or
+    call it step by step. ``settings`` are the model's config fields (typed values or text).
+    """
+    zoo = zoo or current()
+    comp = zoo.model(name)
+    config = cfg.build(comp.config, settings, owner=f"model '{name}'")
+    return comp.load()(input_size, config)

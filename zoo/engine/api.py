@@ -83,6 +83,7 @@ def train(
     check_names(options, "option of zoo.train")
     if resume is not None and out is not None:
         raise ZooError("--out cannot be combined with --resume: a resumed run stays in its directory")
+    artifacts.check_can_save()  # a missing dependency fails before training, not after it
     registry = current()
     dist, dev = distmod.setup(resolve_device(device))
     try:
