@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo import assemble
+from zoo import assemble, provenance
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
 from zoo.plugins import Zoo, current
@@ -210,15 +210,14 @@ class Loaded:
 
 def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None) -> Loaded:
     """Rebuild task and network from a local model directory and load its weights strictly."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_model
-
     zoo = zoo or current()
     path = Path(path)
     config = read_config(path)
-    missing = _missing_plugins(config, zoo)
-    if missing:
-        raise ZooError(missing)
+    provenance.check(config, zoo, where=str(path))  # before torch is imported: a refusal is quick
+
+    from safetensors import SafetensorError
+    from safetensors.torch import load_model
+
     recipe = assemble.recipe_from_dict(config, zoo)
     task = assemble.make_task(recipe, zoo)
     task.load_state_dict(config.get("vocabulary", {}))
@@ -251,15 +250,3 @@ def _check_fits(recipe: assemble.Recipe, task: Any, zoo: Zoo, weights: Path, dev
     count, size = sizing.parameter_bytes(meta)
     sizing.refuse_if_too_big(size, f"{count:,} parameters", torch.device(device),
                              "its config.json asks for a network larger than this machine holds")
-
-
-def _missing_plugins(config: dict[str, Any], zoo: Zoo) -> str | None:
-    """Say which distribution to install when a model's task or architecture is unknown here."""
-    dists = config.get("versions", {}).get("plugins", {})
-    for section, table in (("task", zoo.tasks), ("model", zoo.models)):
-        name = config[section]["name"]
-        if name not in table:
-            hint = config[section].get("distribution") or next(iter(dists), None)
-            where = f"; install the distribution that provides it: pip install {hint}" if hint else ""
-            return f"{section} '{name}' is not installed{where}"
-    return None

@@ -181,7 +181,11 @@ def _bundled_folder(entry: Pretrained) -> Path:
             f"pretrained '{entry.name}' ships inside the Python package '{package}', which is not installed; "
             f"install its distribution (pip install {_distribution_hint(package)})"
         ) from None
-    folder = Path(str(root.joinpath(relative)))
+    base = Path(str(root)).resolve()
+    folder = Path(str(root.joinpath(relative))).resolve()  # symlinks followed: where the files really are
+    if not folder.is_relative_to(base):
+        raise ZooError(f"pretrained '{entry.name}': {entry.source} leads outside the package '{package}' "
+                       f"({folder}); refused")
     if not folder.is_dir():
         raise ZooError(f"pretrained '{entry.name}': {entry.source} is missing from the installed package "
                        f"'{package}'; reinstall {_distribution_hint(package)}")
