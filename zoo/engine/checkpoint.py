@@ -22,10 +22,10 @@ from safetensors.torch import load_file, load_model, save_file, save_model
 
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
+from zoo.layout import CHECKPOINTS as FOLDER
+from zoo.layout import RESUME, checkpoint_files
 from zoo.state import State
 
-RESUME = "resume.json"
-FOLDER = "checkpoint"
 FORMAT = 1
 
 
@@ -114,7 +114,7 @@ def save(
     """Write one complete checkpoint for ``step`` (call on rank 0; ``carry`` stacked over ranks)."""
     folder = run_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    model_file, state_file = f"model-{step:08d}.safetensors", f"state-{step:08d}.safetensors"
+    model_file, state_file = checkpoint_files(step)
     write_atomic(folder / model_file, lambda tmp: save_model(net, str(tmp)))
     tensors: dict[str, torch.Tensor] = {}
     meta = {
