@@ -23,6 +23,8 @@ RESUME = "resume.json"
 """The latest checkpoint's record: which files, the optimizer and RNG state, the settings."""
 CHECKPOINTS = "checkpoint"
 """The folder of the latest checkpoint's weight and state files."""
+LOCK = ".zoo-lock"
+"""Held (flock) by the process training in the folder; also marks the folder as a seqzoo run."""
 
 COMPARISON = "compare.json"
 """The result of ``zoo compare``, beside one run folder per run."""
