@@ -12,7 +12,9 @@ in its own child process, so peak RSS (``ru_maxrss``) is that of one job:
 - *steps/s ratio*: two identical charlm + lstm networks (task defaults, one torch thread) train
   on the two sizes of ``--ratio`` side by side in one process, alternating blocks of
   ``--log-every`` steps; the median seconds per step of each, and their ratio small/large
-  (steps/s of the large corpus over the small one; 1.0: speed does not depend on size).
+  (steps/s of the large corpus over the small one; 1.0: speed does not depend on size), and
+  the median of the per-block ratios (each block of one size against the block of the other
+  that ran next to it, which cancels slow drifts in the machine's load).
 
     .venv/bin/python bench/scale.py                          # everything, writes docs/scale.png
     .venv/bin/python bench/scale.py --sizes 1,10,100 --train-sizes 100 --rounds 3
@@ -176,8 +178,10 @@ def side_by_side(corpora: list[Path], caches: list[Path], args: argparse.Namespa
                 run["step"] += 1
             run["times"].append((time.perf_counter() - start) / args.log_every)
     small, large = (statistics.median(run["times"][1:] or run["times"]) for run in runs)
+    paired = [a / b for a, b in zip(runs[0]["times"][1:], runs[1]["times"][1:], strict=True)]
     return {"median_step_s": [small, large], "blocks": blocks, "steps_per_block": args.log_every,
-            "steps_per_s_ratio_large_over_small": small / large}
+            "steps_per_s_ratio_large_over_small": small / large,
+            "median_paired_ratio": statistics.median(paired) if paired else small / large}
 
 
 def uptime() -> str:
