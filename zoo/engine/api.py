@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,6 +170,15 @@ def _make_run_dir(out: str | Path | None, task: str, model: str) -> Path:
     return path
 
 
+def _budget_reached(resolved: TrainSettings, total_steps: int | None, step: int, elapsed: float) -> str:
+    """What budget a resumed run has already used up ('' when there is training left)."""
+    if total_steps is not None and step >= total_steps:
+        return f"{step} of {total_steps} steps"
+    if resolved.time is not None and elapsed >= resolved.time:
+        return f"{elapsed:.0f} of {resolved.time:.0f} seconds"
+    return ""
+
+
 def _remove_if_empty(path: Path) -> None:
     try:
         path.rmdir()
@@ -257,6 +267,10 @@ def _train(recipe: assemble.Recipe, task_obj: Any, resolved: TrainSettings, dev:
         trainer.metrics.pop("train_loss", None)
         trainer.last_loss = record.get("last_loss")
         reporter.message(f"resuming {run_dir} at step {start}")
+        done = _budget_reached(resolved, total_steps, start, trainer.elapsed)
+        if done and dist.is_main:  # said even without progress: otherwise a resume looks like a no-op
+            print(f"{run_dir} already reached its budget ({done}); nothing to train: give a larger "
+                  f"--steps, --epochs or --time to continue", file=sys.stderr, flush=True)
     else:
         reporter.message(f"training {recipe.task_name} with {recipe.model_name} on {dev} -> {run_dir}")
     try:
