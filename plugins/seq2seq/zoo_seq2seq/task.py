@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 import zoo
 from zoo_seq2seq.config import Seq2SeqConfig
-from zoo_seq2seq.data import BOS, EOS, PAD, Pairs, Vocab, load_pairs
+from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, Pairs, Vocab, load_pairs
 from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet, unwrap
 
@@ -52,7 +52,7 @@ class Seq2SeqTask(zoo.Task):
         self.seed = seed
         self.pairs = load_pairs(self.config, seed)
         every = self.pairs.train + self.pairs.held_out
-        self.vocab = Vocab.from_pairs(every)
+        self.vocab = Vocab(set(Vocab.from_pairs(every).chars) | set(ALPHABETS.get(self.config.data, "")))
         self.max_source = max(len(s) for s, _ in every)
         self.max_target = max(len(t) for _, t in every)
         self._train = [(self.vocab.encode(s), self.vocab.encode(t)) for s, t in self.pairs.train]
