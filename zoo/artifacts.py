@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo import assemble
+from zoo import assemble, provenance
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
 from zoo.plugins import Zoo, current
@@ -62,6 +62,23 @@ def save_model_dir(
             raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
         write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
     return path
+
+
+def check_can_save() -> None:
+    """Save a one-element tensor to bytes the way ``save_model_dir`` saves weights.
+
+    Called before training starts: a dependency that saving needs and that is missing (numpy,
+    which safetensors' torch path imports while saving) then fails in a second, as one line,
+    instead of after the whole run, losing the trained weights.
+    """
+    import torch
+    from safetensors.torch import save
+
+    try:
+        save({"probe": torch.zeros(1)})
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise ZooError(f"cannot save models: {exc}; install it first (pip install {missing})") from None
 
 
 def library_versions() -> dict[str, str]:
@@ -174,15 +191,14 @@ class Loaded:
 
 def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None) -> Loaded:
     """Rebuild task and network from a local model directory and load its weights strictly."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_model
-
     zoo = zoo or current()
     path = Path(path)
     config = read_config(path)
-    missing = _missing_plugins(config, zoo)
-    if missing:
-        raise ZooError(missing)
+    provenance.check(config, zoo, where=str(path))  # before torch is imported: a refusal is quick
+
+    from safetensors import SafetensorError
+    from safetensors.torch import load_model
+
     recipe = assemble.recipe_from_dict(config, zoo)
     task = assemble.make_task(recipe, zoo)
     task.load_state_dict(config.get("vocabulary", {}))
@@ -199,15 +215,3 @@ def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None
         raise ZooError(f"{weights}: weights do not match the configured network ({str(exc).splitlines()[0]})") from None
     net.to(device).eval()
     return Loaded(task, net, config, recipe, path)
-
-
-def _missing_plugins(config: dict[str, Any], zoo: Zoo) -> str | None:
-    """Say which distribution to install when a model's task or architecture is unknown here."""
-    dists = config.get("versions", {}).get("plugins", {})
-    for section, table in (("task", zoo.tasks), ("model", zoo.models)):
-        name = config[section]["name"]
-        if name not in table:
-            hint = config[section].get("distribution") or next(iter(dists), None)
-            where = f"; install the distribution that provides it: pip install {hint}" if hint else ""
-            return f"{section} '{name}' is not installed{where}"
-    return None

@@ -84,6 +84,7 @@ def train(
         "eval_every": eval_every, "log_every": log_every, "grad_clip": grad_clip, "warmup": warmup,
         "schedule": schedule, "weight_decay": weight_decay,
     }
+    artifacts.check_can_save()  # a missing dependency fails before training, not after it
     registry = current()
     dev = resolve_device(device)
     dist, dev = distmod.setup(dev)
