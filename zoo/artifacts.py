@@ -33,11 +33,13 @@ def save_model_dir(
     training: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
     versions: dict[str, Any] | None = None,
+    weights_file: Path | None = None,
 ) -> Path:
     """Write weights, config.json and the model card (README.md) atomically into ``path``.
 
     safetensors' model-aware ``save_model`` stores tied or shared tensors once and records the
-    aliases, so ``load_model_dir`` can read them back strictly.
+    aliases, so ``load_model_dir`` can read them back strictly. ``weights_file``: an already
+    written weights file of ``net`` (a training checkpoint's) to link instead of writing again.
     """
     from safetensors.torch import save_model
 
@@ -46,7 +48,10 @@ def save_model_dir(
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp)))
+    if weights_file is not None:
+        write_atomic(path / WEIGHTS, lambda tmp: link_or_copy(weights_file, tmp))
+    else:
+        write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp)))
     config = {
         "format_version": FORMAT_VERSION,
         **assemble.configs_as_dict(recipe),
@@ -62,6 +67,18 @@ def save_model_dir(
             raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
         write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
     return path
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source`` (no second copy of the bytes), else a copy."""
+    import os
+    import shutil
+
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def check_can_save() -> None:
@@ -103,6 +120,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ZooError(f"{path}: not a model directory (no {CONFIG})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ZooError(f"{file}: not valid JSON ({exc})") from None
+    except OSError as exc:  # a symlink loop, a folder named config.json, no permission...
+        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise ZooError(f"{file}: expected a JSON object")
     version = data.get("format_version")
@@ -202,11 +221,12 @@ def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None
     recipe = assemble.recipe_from_dict(config, zoo)
     task = assemble.make_task(recipe, zoo)
     task.load_state_dict(config.get("vocabulary", {}))
-    net = assemble.make_network(recipe, task, zoo)
     weights = path / WEIGHTS
     if not weights.is_file():
         raise ZooError(f"{path}: no {WEIGHTS}")
     check_weights(weights)
+    _check_fits(recipe, task, zoo, weights, device)
+    net = assemble.make_network(recipe, task, zoo)
     try:
         load_model(net, str(weights), strict=True, device=str(device))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -215,3 +235,18 @@ def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None
         raise ZooError(f"{weights}: weights do not match the configured network ({str(exc).splitlines()[0]})") from None
     net.to(device).eval()
     return Loaded(task, net, config, recipe, path)
+
+
+def _check_fits(recipe: assemble.Recipe, task: Any, zoo: Zoo, weights: Path, device: str) -> None:
+    """Before building the real network: weights' shapes match the config, and it fits in memory."""
+    import torch
+
+    from zoo import sizing
+
+    meta = sizing.meta_network(lambda: assemble.make_network(recipe, task, zoo))
+    if meta is None:
+        return
+    sizing.check_shapes(meta, weights)
+    count, size = sizing.parameter_bytes(meta)
+    sizing.refuse_if_too_big(size, f"{count:,} parameters", torch.device(device),
+                             "its config.json asks for a network larger than this machine holds")

@@ -64,7 +64,11 @@ def make_network(r: Recipe, task: Any, zoo: Zoo | None = None) -> Any:
     def backbone(input_size: int) -> Any:
         return model_cls(input_size, r.model_config)
 
-    net = task.build(backbone)
+    try:
+        net = task.build(backbone)
+    except (ValueError, RuntimeError, TypeError, OverflowError) as exc:  # e.g. a negative size in config.json
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ZooError(f"task '{r.task_name}' cannot build model '{r.model_name}' with these settings ({first})") from None
     if net is None:
         raise ZooError(f"task '{r.task_name}' built no network")
     return net
