@@ -37,6 +37,7 @@ _LAZY = {
     "write_text_atomic": "zoo.fileio",
     "write_json_atomic": "zoo.fileio",
     "sha256_file": "zoo.fileio",
+    "LineTable": "zoo.tables",
     "load": "zoo.loading",
     "train": "zoo.engine",
 }
@@ -46,7 +47,7 @@ __all__ = [  # spelled out so linters and type checkers see the lazy names as ex
     "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Backbone", "Batch", "Model", "masked_scan", "unwrap",
     "last_valid", "backbone",
     "State", "tree_map", "detach", "zip_map", "mask_rows",
-    "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file",
+    "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file", "LineTable",
     "load", "train",
 ]
 assert set(__all__) >= set(_LAZY)
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from zoo.loading import load
     from zoo.model import Model, last_valid, masked_scan, unwrap
     from zoo.state import State, detach, mask_rows, tree_map, zip_map
+    from zoo.tables import LineTable
     from zoo.task import Backbone, Batch, Metric, RunOptions, Shard, StepOutput, Task
 
 
