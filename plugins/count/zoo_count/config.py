@@ -18,7 +18,7 @@ def integer_pattern(pattern: tuple[str, ...]) -> bool:
 class CountConfig:
     """Which repeating pattern the network memorises."""
 
-    pattern: tuple[str, ...] = option(
+    pattern: tuple[str | int, ...] = option(
         (), "the pattern to repeat, e.g. 0,1,2,1 or h,e,l,l,o: any symbols (empty: a random one)"
     )
     length: int = option(5, "length of the random pattern drawn when no pattern is given")
@@ -27,7 +27,7 @@ class CountConfig:
     periods: int = option(4, "periods in each training window (one priming plus three generated)")
 
     def __post_init__(self) -> None:
-        # Saved configs before symbols were allowed hold integers: read them as their digits.
+        # Configs saved before symbols were allowed hold integers: read them as their digits.
         self.pattern = tuple(str(t).strip() for t in self.pattern)
         if self.pattern:
             if len(self.pattern) < 2:
