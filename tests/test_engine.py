@@ -392,3 +392,15 @@ def test_the_cli_refuses_a_model_that_does_not_fit_in_one_line_and_exit_2(tmp_pa
     result = CliRunner().invoke(cli, ["train", "stream", "stateless", "--steps", "2", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert result.output.strip() == "error: task 'stream' carries state; model 'stateless' is stateless"
+
+
+def test_a_models_lr_scale_scales_the_default_learning_rate_but_not_a_given_one(tmp_path, toy_zoo):
+    class Slow(Stateless):
+        lr_scale = 0.25
+
+    toy_zoo.add_plugin(type("P", (), {"register_models": hookimpl(
+        lambda self, register: register("slow", Slow, config=TinyGRUConfig, summary="slow"))})(), "slow")
+    scaled = zoo.train("copy", "slow", out=tmp_path / "a", steps=1)
+    given = zoo.train("copy", "slow", out=tmp_path / "b", steps=1, lr=0.02)
+    settings = [json.loads((r.run_dir / "config.json").read_text())["training"]["settings"]["lr"] for r in (scaled, given)]
+    assert settings == [0.02 * 0.25, 0.02]  # copy's default lr is 0.02

@@ -44,6 +44,10 @@ class Model(nn.Module):
     buffer with a validity mask), so each step costs O(M) however long the sequence, and step t
     sees step t-M directly. Usually set per instance from the config."""
 
+    lr_scale: ClassVar[float] = 1.0
+    """Multiplies a task's default learning rate (never one the user gives). Tasks tune theirs
+    for recurrent networks; a Transformer trained with AdamW wants several times less."""
+
     def __init__(self, input_size: int, config: Any) -> None:
         super().__init__()
         self.input_size = input_size

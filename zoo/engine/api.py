@@ -93,7 +93,8 @@ def train(
             return _resume(Path(resume), task, model, list(settings), given, dev, dist, progress, registry)
         recipe = assemble.recipe(task, model, list(settings), zoo=registry)
         task_obj = assemble.make_task(recipe, registry)
-        resolved = resolve(given, dict(getattr(task_obj, "train_defaults", {})))
+        lr_scale = float(getattr(registry.model(model).load(), "lr_scale", 1.0))
+        resolved = resolve(given, dict(getattr(task_obj, "train_defaults", {})), lr_scale)
         run_dir = _new_run_dir(out, task, model, dist)
         try:
             return _train(recipe, task_obj, resolved, dev, dist, run_dir, progress, None, registry)

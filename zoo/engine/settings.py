@@ -96,11 +96,12 @@ def _positive(name: str, value: Any, kind: type = int) -> Any:
     return value
 
 
-def resolve(given: dict[str, Any], task_defaults: dict[str, Any]) -> TrainSettings:
+def resolve(given: dict[str, Any], task_defaults: dict[str, Any], lr_scale: float = 1.0) -> TrainSettings:
     """Merge explicit values (None = not given) with the task's and the engine's defaults.
 
     The budget is taken whole from one place: if the user gave any of steps/epochs/time, the
-    task's default budget is ignored.
+    task's default budget is ignored. ``lr_scale`` (the model's ``Model.lr_scale``) multiplies a
+    default learning rate, never one the user gave.
     """
     unknown = set(task_defaults) - set(ENGINE_DEFAULTS) - {"time", "epochs"}
     if unknown:
@@ -138,7 +139,7 @@ def resolve(given: dict[str, Any], task_defaults: dict[str, Any]) -> TrainSettin
         epochs=_positive("epochs", budget["epochs"], float),
         time=parse_duration(budget["time"]),
         batch_size=_positive("batch size", pick("batch_size")),
-        lr=_positive("learning rate", pick("lr"), float),
+        lr=_positive("learning rate", pick("lr"), float) * (1.0 if given.get("lr") is not None else lr_scale),
         optimizer=optimizer,
         precision=precision,
         compile=bool(given.get("compile")),
