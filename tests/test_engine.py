@@ -190,6 +190,10 @@ def test_train_writes_a_complete_run_directory(tmp_path):
     assert [r["step"] for r in records if r["kind"] == "train"] == [5, 10, 15, 20, 25, 30, 35, 40]
     assert [r["step"] for r in records if r["kind"] == "eval"] == [10, 20, 30, 40]
     assert config["metrics"]["accuracy"] == records[-1]["accuracy"] == result.metrics["accuracy"]
+    committed = json.loads((run / "resume.json").read_text())["files"]["model"]
+    assert (run / "model.safetensors").stat().st_ino == (run / "checkpoint" / committed).stat().st_ino, \
+        "a checkpoint's weights are written once: model.safetensors links the checkpoint's file"
+    assert training["settings"]["warmup"] is None  # "fit the warmup to the budget" is kept, not overwritten
     loaded = load_model_dir(run)  # rebuilds from config.json alone
     assert same({k: v for k, v in loaded.net.state_dict().items()}, weights(run))
     assert result.metrics["accuracy"] > 0.5, "the copy task is learnable in 40 steps"

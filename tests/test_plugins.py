@@ -143,16 +143,69 @@ def test_bad_registrations_fail_the_plugin(call: Callable[..., None], message: s
     assert z.tasks == {}
 
 
-def test_the_same_task_from_two_plugins_is_an_error_naming_both() -> None:
+CLASH = (
+    "task 'alpha' is provided by both zoo-first 1.0 (plugin 'first') and zoo-second 2.0 (plugin 'second'), "
+    "so none of them is used; disable one: ZOO_DISABLE_PLUGINS=second (keeps zoo-first's) "
+    "or ZOO_DISABLE_PLUGINS=first (keeps zoo-second's)"
+)
+
+
+class TaskAndModelPlugin:
+    """Offers the contested task 'alpha' plus a model of its own."""
+
+    @staticmethod
+    @zoo.hookimpl
+    def register_tasks(register: Callable[..., None]) -> None:
+        register("alpha", "elsewhere.tasks:Alpha", config=SizeConfig, summary="another alpha")
+
+    @staticmethod
+    @zoo.hookimpl
+    def register_models(register: Callable[..., None]) -> None:
+        register("delta", "elsewhere.models:Delta", config=SizeConfig, summary="delta model")
+
+
+@pytest.mark.parametrize("order", [("first", "second"), ("second", "first")])
+def test_a_name_from_two_plugins_is_refused_for_both_in_any_order(
+    order: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugins = {"first": (TaskPlugin(), "zoo-first", "1.0"), "second": (TaskAndModelPlugin(), "zoo-second", "2.0")}
+    z = Zoo()
+    records = {name: z.add_plugin(plugins[name][0], name, *plugins[name][1:]) for name in order}
+    message = CLASH  # the same whatever the order
+    assert "alpha" not in z.tasks
+    with pytest.raises(zoo.ZooError) as err:
+        z.task("alpha")
+    assert str(err.value) == message
+    for rec in records.values():
+        assert (rec.status, rec.error, rec.refused) == ("partial", message, {"task:alpha": message})
+        assert "task:alpha" not in rec.registered
+    assert records["second"].registered == ["model:delta"]  # the rest of the plugin stays
+    assert z.model("delta").provider.distribution == "zoo-second"
+    assert capsys.readouterr().err == f"warning: {message}\n"
+
+
+def test_a_third_plugin_joins_the_clash_and_the_fix_keeps_disabled_plugins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "old")
+    z = Zoo()
+    for name in ("a", "b", "c"):
+        z.add_plugin(TaskPlugin(), name, f"zoo-{name}", "1")
+    message = z.refusal("task", "alpha")
+    assert message == (
+        "task 'alpha' is provided by zoo-a 1 (plugin 'a') and zoo-b 1 (plugin 'b') and zoo-c 1 (plugin 'c'), "
+        "so none of them is used; disable one: ZOO_DISABLE_PLUGINS=old,b,c (keeps zoo-a's) or "
+        "ZOO_DISABLE_PLUGINS=old,a,c (keeps zoo-b's) or ZOO_DISABLE_PLUGINS=old,a,b (keeps zoo-c's)"
+    )
+    assert all(r.error == message and r.status == "partial" for r in z.plugins)
+
+
+def test_strict_mode_turns_a_clash_into_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
     z = Zoo()
     z.add_plugin(TaskPlugin(), "first", "zoo-first", "1.0")
-    second = z.add_plugin(TaskPlugin(), "second", "zoo-second", "2.0")
-    assert second.status == "failed"
-    assert second.error == (
-        "ZooError: task 'alpha' is registered by both plugin 'first' (zoo-first 1.0) "
-        "and plugin 'second' (zoo-second 2.0)"
-    )
-    assert z.task("alpha").provider.plugin == "first"
+    with pytest.raises(zoo.ZooError, match="task 'alpha' is provided by both"):
+        z.add_plugin(TaskAndModelPlugin(), "second", "zoo-second", "2.0")
 
 
 def test_the_same_plugin_name_twice_is_an_error() -> None:
@@ -197,8 +250,10 @@ def test_pretrained_entries_and_commands_from_plugins() -> None:
     assert (entry.provider.distribution, entry.provider.version, entry.origin) == ("zoo-extra", "0.9", "plugin 'extra'")
     assert z.commands == {"hello": hello}
     again = z.add_plugin(Plugin(), "extra2")
-    assert again.status == "failed" and "pretrained 'alpha-beta-tiny' is registered by both" in again.error
-    assert z.commands == {"hello": hello}
+    assert again.status == "partial" and "pretrained 'alpha-beta-tiny' is provided by both" in again.error
+    assert z.commands == {} and "alpha-beta-tiny" not in z.catalogue()  # both names now refused
+    with pytest.raises(zoo.ZooError, match="pretrained .alpha-beta-tiny. is provided by both extra2 .plugin .extra2.. and zoo-extra 0.9"):
+        z.pretrained("alpha-beta-tiny")
 
 
 def test_a_bad_pretrained_entry_fails_only_its_plugin() -> None:
@@ -223,7 +278,8 @@ def test_a_plugin_command_may_not_replace_a_builtin() -> None:
                 pass
 
     record = Zoo().add_plugin(Plugin(), "hijack")
-    assert record.status == "failed" and "adds command 'list', a built-in command" in record.error
+    assert record.status == "partial" and "adds command 'list', a built-in command; refused" in record.error
+    assert record.registered == []
 
 
 def test_command_groups_and_clashes_between_plugins() -> None:
@@ -239,10 +295,10 @@ def test_command_groups_and_clashes_between_plugins() -> None:
     assert z.add_plugin(Plugin(), "first", "zoo-first", "1").registered == ["command:team"]
     assert isinstance(z.commands["team"], click.Group)
     second = z.add_plugin(Plugin(), "second", "zoo-second", "2")
-    assert second.error == (
-        "ZooError: command 'team' is registered by both plugin 'first' (zoo-first 1) "
-        "and plugin 'second' (zoo-second 2)"
-    )
+    assert second.error == z.refusal("command", "team")
+    assert second.error.startswith(
+        "command 'team' is provided by both zoo-first 1 (plugin 'first') and zoo-second 2 (plugin 'second')")
+    assert z.commands == {}
 
 
 def test_hook_wrappers_are_refused() -> None:
@@ -277,7 +333,7 @@ def test_a_plugin_entry_that_reuses_a_builtin_catalogue_name_is_dropped(
     record = z.add_plugin(Plugin(), "shadow")
     entry = z.pretrained("alpha-beta-tiny")
     assert entry.metrics == {"acc": 0.5} and entry.provider.distribution == "seqzoo"
-    assert "already defined in" in record.error and record.registered == []
+    assert "already defined in" in record.error and record.registered == [] and record.status == "partial"
     assert "warning: plugin 'shadow': pretrained 'alpha-beta-tiny' is already defined" in capsys.readouterr().err
 
 
@@ -424,3 +480,38 @@ def test_the_plugins_md_example_trains(tmp_path: Path, monkeypatch: pytest.Monke
     result = zoo.train("echo", "elman", steps=200, out=tmp_path / "run")
     assert result.metrics["accuracy"] >= 0.95, result.metrics
     assert zoo.load(str(result.run_dir)).run("31415926") == "3141592"
+
+
+def test_hooks_are_called_through_pluggy_and_listed_from_the_hookspecs() -> None:
+    from zoo import hookspecs
+    from zoo.plugins import HOOKS
+
+    specs = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "zoo_spec")]
+    assert sorted(HOOKS) == sorted(specs) and len(HOOKS) == 4
+    z = Zoo()
+    calls: list[tuple[str, list[str]]] = []
+    z.pm.add_hookcall_monitoring(
+        lambda hook, impls, kwargs: calls.append((hook, [i.plugin_name for i in impls])), lambda *a: None)
+    z.add_plugin(TaskPlugin(), "tasks")
+    z.add_plugin(ModelPlugin(), "models")
+    assert calls == [("register_tasks", ["tasks"]), ("register_models", ["models"])]  # one plugin per call
+
+
+def test_loading_a_plugin_with_commands_does_not_import_the_cli() -> None:
+    import subprocess
+
+    code = (
+        "import sys, click, zoo\n"
+        "from zoo.plugins import Zoo\n"
+        "class P:\n"
+        "    @staticmethod\n"
+        "    @zoo.hookimpl\n"
+        "    def register_commands(cli):\n"
+        "        cli.add_command(click.Command('hello'))\n"
+        "r = Zoo().add_plugin(P(), 'p')\n"
+        "assert r.registered == ['command:hello'], r\n"
+        "print(sorted(m for m in sys.modules if m.startswith('zoo.cli')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

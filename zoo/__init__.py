@@ -25,6 +25,8 @@ _LAZY = {
     "Model": "zoo.model",
     "masked_scan": "zoo.model",
     "unwrap": "zoo.model",
+    "last_valid": "zoo.model",
+    "backbone": "zoo.assemble",
     "State": "zoo.state",
     "tree_map": "zoo.state",
     "detach": "zoo.state",
@@ -42,6 +44,7 @@ _LAZY = {
 __all__ = [  # spelled out so linters and type checkers see the lazy names as exported
     "ZooError", "hookimpl", "option", "__version__",
     "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Backbone", "Batch", "Model", "masked_scan", "unwrap",
+    "last_valid", "backbone",
     "State", "tree_map", "detach", "zip_map", "mask_rows",
     "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file",
     "load", "train",
@@ -49,10 +52,11 @@ __all__ = [  # spelled out so linters and type checkers see the lazy names as ex
 assert set(__all__) >= set(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from zoo.assemble import backbone
     from zoo.engine import train
     from zoo.fileio import atomic_path, sha256_file, write_atomic, write_json_atomic, write_text_atomic
     from zoo.loading import load
-    from zoo.model import Model, masked_scan, unwrap
+    from zoo.model import Model, last_valid, masked_scan, unwrap
     from zoo.state import State, detach, mask_rows, tree_map, zip_map
     from zoo.task import Backbone, Batch, Metric, RunOptions, Shard, StepOutput, Task
 

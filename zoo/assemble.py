@@ -77,7 +77,11 @@ def make_network(r: Recipe, task: Any, zoo: Zoo | None = None) -> Any:
     def backbone(input_size: int) -> Any:
         return model_cls(input_size, r.model_config)
 
-    net = task.build(backbone)
+    try:
+        net = task.build(backbone)
+    except (ValueError, RuntimeError, TypeError, OverflowError) as exc:  # e.g. a negative size in config.json
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ZooError(f"task '{r.task_name}' cannot build model '{r.model_name}' with these settings ({first})") from None
     if net is None:
         raise ZooError(f"task '{r.task_name}' built no network")
     return net
@@ -112,3 +116,15 @@ def recipe_from_dict(data: dict[str, Any], zoo: Zoo | None = None) -> Recipe:
         cfg.build(model_comp.config, data["model"].get("config", {}), owner=f"model '{model_name}'"),
     )
 
+
+
+def backbone(name: str, input_size: int, *, zoo: Zoo | None = None, **settings: Any) -> Any:
+    """A bare, freshly initialised backbone of model ``name``: ``zoo.backbone("rnn", 2, hidden_size=2)``.
+
+    For learners and plugin authors who want the network alone, to set its weights by hand or
+    call it step by step. ``settings`` are the model's config fields (typed values or text).
+    """
+    zoo = zoo or current()
+    comp = zoo.model(name)
+    config = cfg.build(comp.config, settings, owner=f"model '{name}'")
+    return comp.load()(input_size, config)

@@ -108,7 +108,11 @@ def validate_entry(
         if not isinstance(raw.get(opt, ""), str):
             raise _fail(where, f"{key}.{opt}", "must be a string")
     source = raw["source"]
-    if not (_HF.match(source) or _PKG.match(source)) or ".." in source.split("/"):
+    pkg = _PKG.match(source)
+    if pkg and not _inside(pkg["path"]):
+        raise _fail(where, f"{key}.source", f"{source!r}: the path after the package must stay inside it "
+                                            "(relative, no '..')")
+    if not (_HF.match(source) or pkg) or ".." in source.split("/"):
         raise _fail(
             where, f"{key}.source",
             f"{source!r} must be hf://OWNER/NAME@<40-hex commit> or pkg://PACKAGE/PATH",
@@ -147,6 +151,12 @@ def validate_entry(
         provider=provider,
         command=raw.get("command", ""),
     )
+
+
+def _inside(relative: str) -> bool:
+    """A path that, joined to a package folder, cannot leave it: relative, no ``..``, no drive."""
+    parts = relative.replace("\\", "/").split("/")
+    return not relative.startswith(("/", "\\")) and ".." not in parts and ":" not in parts[0]
 
 
 def read_catalogue(path: str | os.PathLike[str], provider: Provider | None = None) -> list[Pretrained]:

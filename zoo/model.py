@@ -111,6 +111,26 @@ def masked_scan(model: Model, x: Tensor, state: State | None, lengths: Tensor) -
     return torch.stack(outputs, dim=1), state
 
 
+def last_valid(outputs: Tensor, lengths: Tensor | None = None) -> Tensor:
+    """Each sequence's output at its own last real step: (batch, time, features) -> (batch, features).
+
+    Many-to-one tasks (classify a whole sequence) read the backbone here. With right-padded rows,
+    ``outputs[:, -1]`` would be a padding step (zeros for most models); ``lengths`` (batch,) says
+    where each row really ends. Without ``lengths`` every row is ``time`` steps long.
+    """
+    batch, time = outputs.shape[0], outputs.shape[1]
+    if lengths is None:
+        return outputs[:, -1]
+    lengths = torch.as_tensor(lengths, device=outputs.device).long()
+    if lengths.shape != (batch,):
+        raise ValueError(f"lengths must have shape ({batch},), got {tuple(lengths.shape)}")
+    if bool((lengths < 1).any()) or bool((lengths > time).any()):
+        raise ValueError(f"lengths must lie in [1, {time}], got {lengths.tolist()}")
+    index = (lengths - 1).view(batch, 1, *([1] * (outputs.dim() - 2)))
+    index = index.expand(batch, 1, *outputs.shape[2:])
+    return outputs.gather(1, index).squeeze(1)
+
+
 def unwrap(net: nn.Module) -> nn.Module:
     """The plain module behind DistributedDataParallel, DataParallel and torch.compile wrappers.
 

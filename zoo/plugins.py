@@ -5,6 +5,12 @@ that fails to import, fails validation, or raises in a hook is reported - a one-
 stderr and its error in ``zoo plugins`` - and the rest of the zoo works. ``ZOO_STRICT_PLUGINS=1``
 re-raises instead. ``ZOO_LOAD_PLUGINS=a,b`` loads only those plugins, ``ZOO_DISABLE_PLUGINS=a,b``
 blocks those (by entry-point or distribution name).
+
+Hooks are called through pluggy (one plugin at a time, with ``subset_hook_caller``), and their
+list comes from ``zoo.hookspecs``. A name (task, model, pretrained entry or command) offered by
+two plugins is refused for all of them, whatever the install order, while the rest of each
+plugin stays loaded (status ``partial``); lookups of the name say which distributions clash and
+which ``ZOO_DISABLE_PLUGINS=...`` resolves it. ``ZOO_STRICT_PLUGINS=1`` makes a clash an error.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ from zoo.catalogue import (
     user_catalogues,
     validate_entry,
 )
+from zoo.commands import BUILTIN_COMMANDS
 from zoo.errors import ZooError, unknown
 from zoo.registry import Component, Kind, Provider
 
 ENTRY_POINT_GROUP = "zoo"
-HOOKS = ("register_tasks", "register_models", "register_pretrained", "register_commands")
+HOOKS: tuple[str, ...] = tuple(n for n, obj in vars(hookspecs).items() if hasattr(obj, "zoo_spec"))
+"""Every hook, in the order ``zoo.hookspecs`` declares them (pluggy marks specs with ``zoo_spec``)."""
 
 
 @dataclass
@@ -45,8 +53,9 @@ class PluginRecord:
     module: str
     hooks: list[str] = field(default_factory=list)
     registered: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # "kind:name" -> why it was refused
     error: str | None = None
-    status: str = "loaded"  # loaded | failed | blocked
+    status: str = "loaded"  # loaded | partial (some registrations refused) | failed | blocked
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -57,6 +66,7 @@ class PluginRecord:
             "status": self.status,
             "hooks": list(self.hooks),
             "registered": list(self.registered),
+            "refused": dict(self.refused),
             "error": self.error,
         }
 
@@ -96,6 +106,7 @@ class Zoo:
         self.plugins: list[PluginRecord] = []
         self._plugin_pretrained: dict[str, Pretrained] = {}
         self._commands: dict[str, Any] = {}
+        self.contested: dict[tuple[str, str], list[Provider]] = {}
         self._catalogue: dict[str, Pretrained] | None = None
         self.registry_files: list[str] = []
 
@@ -112,7 +123,7 @@ class Zoo:
             self.pm.register(plugin, name=name)
             try:
                 self.pm.check_pending()  # a misspelled hook name fails here
-                staged = self._run_hooks(name, provider, record)
+                staged = self._run_hooks(plugin, name, provider, record)
                 self._commit(staged, record)
             except BaseException:
                 self.pm.unregister(name=name)
@@ -122,16 +133,20 @@ class Zoo:
         self.plugins.append(record)
         return record
 
-    def _run_hooks(self, name: str, provider: Provider, record: PluginRecord) -> _Staged:
+    def _run_hooks(self, plugin: object, name: str, provider: Provider, record: PluginRecord) -> _Staged:
+        """Call this plugin's hook implementations through pluggy, each with a staging argument."""
         staged = _Staged(provider)
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
         for hook in HOOKS:
-            impls = [i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin_name == name]
-            for impl in impls:
-                if impl.hookwrapper or impl.wrapper:
-                    raise ZooError(f"plugin '{name}': {hook} must be a plain hookimpl, not a wrapper")
-                impl.function(*[staged.argument(hook) for _ in impl.argnames])
-            if impls:
-                record.hooks.append(hook)
+            caller = getattr(self.pm.hook, hook)
+            impls = [i for i in caller.get_hookimpls() if i.plugin_name == name]
+            if not impls:
+                continue
+            if any(i.hookwrapper or i.wrapper for i in impls):
+                raise ZooError(f"plugin '{name}': {hook} must be a plain hookimpl, not a wrapper")
+            (argname,) = caller.spec.argnames  # every zoo hook takes exactly one argument
+            self.pm.subset_hook_caller(hook, remove_plugins=others)(**{argname: staged.argument(hook)})
+            record.hooks.append(hook)
         return staged
 
     def _failed(self, record: PluginRecord, exc: Exception) -> None:
@@ -142,39 +157,75 @@ class Zoo:
         print(f"warning: plugin '{record.name}' failed to load: {record.error}", file=sys.stderr)
 
     def _commit(self, staged: _Staged, record: PluginRecord) -> None:
-        """Apply a plugin's registrations all at once, after checking every name for clashes."""
-        seen: set[tuple[str, str]] = set()
-        for comp in staged.components:
-            if (comp.kind, comp.name) in seen:
-                raise ZooError(f"plugin '{record.name}' registers {comp.kind} '{comp.name}' twice")
-            seen.add((comp.kind, comp.name))
-            table = self.tasks if comp.kind == "task" else self.models
-            if comp.name in table:
-                raise _clash(comp.kind, comp.name, table[comp.name].provider, comp.provider)
-        for entry in staged.pretrained:
-            if entry.name in self._plugin_pretrained:
-                other = self._plugin_pretrained[entry.name].provider
-                assert other is not None and entry.provider is not None
-                raise _clash("pretrained", entry.name, other, entry.provider)
-        if staged.commands:
-            from zoo.cli import BUILTIN_COMMANDS
+        """Apply a plugin's registrations; a name another plugin also offers is refused for both.
 
-            for cmd_name in staged.commands:
-                if cmd_name in BUILTIN_COMMANDS:
-                    raise ZooError(f"plugin '{record.name}' adds command '{cmd_name}', a built-in command")
-                if cmd_name in self._commands:
-                    other = self._commands[cmd_name][1]
-                    raise _clash("command", cmd_name, other, staged.provider)
-        for comp in staged.components:
-            (self.tasks if comp.kind == "task" else self.models)[comp.name] = comp
-            record.registered.append(f"{comp.kind}:{comp.name}")
-        for entry in staged.pretrained:
-            self._plugin_pretrained[entry.name] = entry
-            record.registered.append(f"pretrained:{entry.name}")
+        A plugin that repeats one of its own names, or whose hooks failed, registers nothing (that
+        is its own bug). A clash with another plugin, or with a built-in command, refuses only the
+        contested name: the rest of both plugins stays loaded, whatever the loading order.
+        """
+        items: list[tuple[str, str, Any]] = [(c.kind, c.name, c) for c in staged.components]
+        items += [("pretrained", e.name, e) for e in staged.pretrained]
+        items += [("command", n, (cmd, staged.provider)) for n, cmd in staged.commands.items()]
+        seen: set[tuple[str, str]] = set()
+        for kind, item_name, _ in items:
+            if (kind, item_name) in seen:
+                raise ZooError(f"plugin '{record.name}' registers {kind} '{item_name}' twice")
+            seen.add((kind, item_name))
+        for kind, item_name, value in items:
+            key = (kind, item_name)
+            table = self._table(kind)
+            if kind == "command" and item_name in BUILTIN_COMMANDS:
+                self._refuse(record, f"{kind}:{item_name}",
+                             f"plugin '{record.name}' adds command '{item_name}', a built-in command; refused")
+            elif key in self.contested:
+                self.contested[key].append(staged.provider)
+                self._contest(key, record)
+            elif item_name in table:
+                self.contested[key] = [_provider(kind, table.pop(item_name)), staged.provider]
+                self._contest(key, record)
+            else:
+                table[item_name] = value
+                record.registered.append(f"{kind}:{item_name}")
         self._catalogue = None
-        for cmd_name, cmd in staged.commands.items():
-            self._commands[cmd_name] = (cmd, staged.provider)
-            record.registered.append(f"command:{cmd_name}")
+
+    def _table(self, kind: str) -> dict[str, Any]:
+        return {"task": self.tasks, "model": self.models, "pretrained": self._plugin_pretrained,
+                "command": self._commands}[kind]
+
+    def _contest(self, key: tuple[str, str], newcomer: PluginRecord) -> None:
+        """Withdraw a contested name from every plugin offering it and say how to resolve it."""
+        message = self.refusal(*key)
+        assert message is not None
+        if _strict():
+            raise ZooError(message)
+        label = f"{key[0]}:{key[1]}"
+        plugins = {p.plugin for p in self.contested[key]}
+        for rec in [*self.plugins, newcomer]:
+            if rec.name in plugins and rec.status != "blocked":
+                rec.registered = [r for r in rec.registered if r != label]
+                rec.refused[label] = message
+                _refresh(rec)
+        print(f"warning: {message}", file=sys.stderr)
+
+    def _refuse(self, record: PluginRecord, label: str, message: str) -> None:
+        record.refused[label] = message
+        _refresh(record)
+        print(f"warning: {message}", file=sys.stderr)
+
+    def refusal(self, kind: str, name: str) -> str | None:
+        """Why ``name`` is refused (offered by several plugins), or None when it is not contested."""
+        if not self.contested.get((kind, name)):
+            return None
+        # sorted, so the message is the same whatever order the plugins loaded in
+        providers = sorted(self.contested[(kind, name)], key=lambda p: (p.distribution, p.plugin))
+        who = ("both " if len(providers) == 2 else "") + " and ".join(f"{p} (plugin '{p.plugin}')" for p in providers)
+        already = sorted(_names("ZOO_DISABLE_PLUGINS") or ())
+        fixes = []
+        for keep in providers:
+            off = already + [p.plugin for p in providers if p is not keep and p.plugin not in already]
+            fixes.append(f"ZOO_DISABLE_PLUGINS={','.join(off)} (keeps {keep.distribution or keep.plugin}'s)")
+        return (f"{kind} '{name}' is provided by {who}, so none of them is used; "
+                f"disable one: {' or '.join(fixes)}")
 
     def load_entry_points(self) -> None:
         """Discover and load every plugin in the ``zoo`` entry-point group."""
@@ -210,12 +261,12 @@ class Zoo:
     # -- lookups ---------------------------------------------------------------------------
     def task(self, name: str) -> Component:
         if name not in self.tasks:
-            raise unknown("task", name, self.tasks)
+            raise ZooError(self.refusal("task", name) or str(unknown("task", name, self.tasks)))
         return self.tasks[name]
 
     def model(self, name: str) -> Component:
         if name not in self.models:
-            raise unknown("model", name, self.models)
+            raise ZooError(self.refusal("model", name) or str(unknown("model", name, self.models)))
         return self.models[name]
 
     def catalogue(self) -> dict[str, Pretrained]:
@@ -240,15 +291,15 @@ class Zoo:
     def _drop_pretrained(self, entry: Pretrained, kept: Pretrained) -> None:
         assert entry.provider is not None
         record = next(r for r in self.plugins if r.name == entry.provider.plugin)
-        message = f"pretrained '{entry.name}' is already defined in {kept.origin}; dropped"
-        record.error = f"{record.error}; {message}" if record.error else message
-        record.registered = [r for r in record.registered if r != f"pretrained:{entry.name}"]
-        print(f"warning: plugin '{record.name}': {message}", file=sys.stderr)
+        label = f"pretrained:{entry.name}"
+        record.registered = [r for r in record.registered if r != label]
+        self._refuse(record, label, f"plugin '{record.name}': pretrained '{entry.name}' is already defined in "
+                                    f"{kept.origin}; dropped")
 
     def pretrained(self, name: str) -> Pretrained:
         catalogue = self.catalogue()
         if name not in catalogue:
-            raise unknown("pretrained model", name, catalogue)
+            raise ZooError(self.refusal("pretrained", name) or str(unknown("pretrained model", name, catalogue)))
         return catalogue[name]
 
     @property
@@ -257,15 +308,22 @@ class Zoo:
         return {name: cmd for name, (cmd, _) in self._commands.items()}
 
 
+def _refresh(record: PluginRecord) -> None:
+    """A plugin that loaded but had registrations refused is ``partial``, its error says why."""
+    if record.status in ("loaded", "partial") and record.refused:
+        record.status = "partial"
+        record.error = "; ".join(record.refused.values())
+
+
+def _provider(kind: str, value: Any) -> Provider:
+    """Who registered a table entry (commands are stored as ``(command, provider)``)."""
+    provider = value[1] if kind == "command" else value.provider
+    assert provider is not None
+    return provider
+
+
 def _who(record: PluginRecord) -> str:
     return f"'{record.name}' ({record.distribution} {record.version})" if record.distribution else f"'{record.name}'"
-
-
-def _clash(kind: str, name: str, first: Provider, second: Provider) -> ZooError:
-    return ZooError(
-        f"{kind} '{name}' is registered by both plugin '{first.plugin}' ({first}) "
-        f"and plugin '{second.plugin}' ({second})"
-    )
 
 
 _CORE = Provider("seqzoo", "seqzoo", __version__)

@@ -12,7 +12,9 @@ and an encoder-decoder all fit without special cases:
    N, or sharding it over ranks, needs no data-loader state.
 4. ``loss(net, batch, state)`` runs the network by calling ``net(...)`` (it may be wrapped by
    DistributedDataParallel or torch.compile) and returns the mean loss and the token count.
-5. ``evaluate(net, device)`` returns metrics, including ``primary_metric.name``.
+5. ``evaluate(net, device)`` returns metrics, including ``primary_metric.name``, over all of the
+   held-out data (the end of a run, ``zoo eval``); ``evaluate_bounded`` may return a cheaper
+   estimate for the evaluations during training, whose cost must not grow with the corpus.
 6. ``run(net, text, options)`` turns a user's input string into output text, streamed in pieces.
 """
 
@@ -156,7 +158,23 @@ class Task:
 
     @torch.no_grad()
     def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
+        """Metrics over all of the held-out data: the end of a run and ``zoo eval`` use these."""
         raise NotImplementedError
+
+    def report_files(self) -> dict[str, bytes]:
+        """Extra files about the latest evaluation (a confusion matrix, a plot) by file name.
+
+        Written into the run folder beside the weights each time the run saves; the default adds none.
+        """
+        return {}
+
+    @torch.no_grad()
+    def evaluate_bounded(self, net: nn.Module, device: torch.device) -> dict[str, float] | None:
+        """Metrics for an evaluation during training, on a bounded part of the held-out data, or
+        None to use ``evaluate`` (the default: fine while the held-out data is small). Early
+        stopping at the primary metric's target reads these; the run's final metrics are always
+        ``evaluate``'s."""
+        return None
 
     # -- inference -----------------------------------------------------------------------
     def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:

@@ -9,21 +9,8 @@ from typing import Any
 import click
 
 from zoo import __version__
+from zoo.commands import BUILTIN_COMMANDS
 from zoo.errors import ZooError
-
-# name -> "module:attribute"; each module keeps torch imports inside its functions.
-BUILTIN_COMMANDS: dict[str, str] = {
-    "list": "zoo.cli.listing:list_cmd",
-    "info": "zoo.cli.listing:info_cmd",
-    "plugins": "zoo.cli.listing:plugins_cmd",
-    "train": "zoo.cli.train:train_cmd",
-    "run": "zoo.cli.run:run_cmd",
-    "eval": "zoo.cli.evaluate:eval_cmd",
-    "push": "zoo.cli.hub:push_cmd",
-    "pull": "zoo.cli.hub:pull_cmd",
-    "compare": "zoo.cli.compare:compare_cmd",
-    "plot": "zoo.cli.compare:plot_cmd",
-}
 
 
 class ZooGroup(click.Group):
@@ -110,6 +97,8 @@ def fail(message: str, code: int = 2) -> None:
 def cli(ctx: click.Context, registries: tuple[str, ...]) -> None:
     """seqzoo: train, run, compare and share classic sequence models (RNN, LSTM, GRU)."""
     ctx.obj = {"registries": list(registries)}
+    if registries:
+        get_zoo(ctx)  # attach them now, so every command (run and train included) sees them
 
 
 def get_zoo(ctx: click.Context | None = None) -> Any:

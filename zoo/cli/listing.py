@@ -80,7 +80,8 @@ def info_cmd(name: str, as_json: bool) -> None:
     tables = {"task": zoo.tasks, "model": zoo.models, "pretrained model": zoo.catalogue()}
     found = [table[name].describe() for table in tables.values() if name in table]
     if not found:
-        raise _unknown_name(name, tables)
+        refused = [m for kind in ("task", "model", "pretrained") if (m := zoo.refusal(kind, name))]
+        raise ZooError(refused[0]) if refused else _unknown_name(name, tables)
     if as_json:
         click.echo(json.dumps(found[0] if len(found) == 1 else {"matches": found}))
         return

@@ -97,6 +97,7 @@ class Trainer:
         self.metrics: dict[str, float] = {}
         self.last_loss: float | None = None
         self._last_eval_step = -1
+        self._last_eval_full = False
 
     # -- one optimizer step ----------------------------------------------------------------
     def _train_step(self, step: int, lr: float) -> tuple[torch.Tensor, int]:
@@ -169,14 +170,14 @@ class Trainer:
             if self.step % s.eval_every == 0:
                 paused = time.monotonic()
                 self.elapsed = paused - started
-                if self._evaluate_and_check():
+                if self._evaluate_and_check(bounded=True):
                     stopped = "target"
                 self.checkpoint()
                 window_start += time.monotonic() - paused  # tokens/s counts training only
         self.elapsed = time.monotonic() - started
         if window_steps:
             self._log(loss_sum, window_tokens, window_steps, window_start, lr)
-        if stopped != "interrupted" and self._last_eval_step != self.step:
+        if stopped != "interrupted" and (self._last_eval_step != self.step or not self._last_eval_full):
             if self._evaluate_and_check():
                 stopped = "target"
         self.checkpoint()
@@ -203,20 +204,29 @@ class Trainer:
             eta = left if eta is None else min(eta, left)
         self.reporter.train(self.step, loss, lr, rate, self.elapsed, eta, int(count), seconds)
 
-    def evaluate(self) -> dict[str, float]:
-        """The task's metrics, computed on rank 0 with the plain network and shared with all ranks."""
+    def evaluate(self, bounded: bool = False) -> dict[str, float]:
+        """The task's metrics, computed on rank 0 with the plain network and shared with all ranks.
+
+        ``bounded`` (the evaluations during training) asks the task for its bounded evaluation
+        first (``Task.evaluate_bounded``); the end of the run always gets the full one.
+        """
         text = ""
         if self.dist.is_main:
             self.model.eval()
             with _isolated_rng(self.device), self.autocast(), torch.no_grad():
-                metrics = self.task.evaluate(self.model, self.device)
+                metrics = self.task.evaluate_bounded(self.model, self.device) if bounded else None
+                full = metrics is None
+                if metrics is None:
+                    metrics = self.task.evaluate(self.model, self.device)
             self.model.train()
-            text = json.dumps({k: float(v) for k, v in metrics.items()})
-        return json.loads(self.dist.broadcast_text(text))
+            text = json.dumps({"full": full, "metrics": {k: float(v) for k, v in metrics.items()}})
+        shared = json.loads(self.dist.broadcast_text(text))
+        self._last_eval_full = bool(shared["full"])
+        return shared["metrics"]
 
-    def _evaluate_and_check(self) -> bool:
+    def _evaluate_and_check(self, bounded: bool = False) -> bool:
         """Evaluate now; True when the task's target is reached."""
-        metrics = self.evaluate()
+        metrics = self.evaluate(bounded)
         self._last_eval_step = self.step
         self.metrics = metrics
         self.reporter.evaluation(self.step, metrics)
@@ -240,6 +250,14 @@ class Trainer:
         carry = self.dist.stack_state(self.carry) if self.carry is not None else None
         if self.dist.is_main:
             self._save(self, carry)
+
+    def resume_from(self, record: dict[str, Any], stacked: State) -> None:
+        """Continue from a checkpoint's progress counters and carried state."""
+        self.restore_carry(stacked)
+        self.step, self.elapsed = int(record["step"]), float(record["elapsed"])
+        self.tokens = int(record.get("tokens") or 0)
+        self.metrics = {k: v for k, v in dict(record.get("metrics") or {}).items() if k != "train_loss"}
+        self.last_loss = record.get("last_loss")
 
     def restore_carry(self, stacked: State) -> None:
         """This rank's slice of a carried state saved stacked over ranks."""

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from zoo_charlm import task as task_module
 
+import zoo
 from zoo import Shard, ZooError
 
 from .conftest import TEXT
+
+
+def ids(array: np.ndarray) -> torch.Tensor:
+    """The task keeps ids as (memory-mapped) numpy arrays of the smallest type; compare as int64."""
+    return torch.from_numpy(np.asarray(array, dtype=np.int64))
 
 
 def test_vocabulary_and_split(build):
     task, _ = build()
     assert task.chars == "".join(sorted(set(TEXT)))
     n_val = int(len(TEXT) * 0.1)
-    decoded = "".join(task.chars[i] for i in torch.cat([task.train_ids, task.val_ids]).tolist())
+    decoded = "".join(task.chars[i] for i in np.concatenate([task.train_ids, task.val_ids]).tolist())
     assert decoded == TEXT
     assert len(task.val_ids) == n_val  # the last 10%
     task20, _ = build("val_fraction=0.2")
@@ -44,8 +52,8 @@ def test_streams_are_contiguous_and_batches_are_pure(build):
         b = task.batch(step, batch_size, whole)
         for row in range(batch_size):
             start = row * per_stream + step * window
-            assert torch.equal(b["x"][row], task.train_ids[start : start + window])
-            assert torch.equal(b["y"][row], task.train_ids[start + 1 : start + window + 1])
+            assert torch.equal(b["x"][row], ids(task.train_ids[start : start + window]))
+            assert torch.equal(b["y"][row], ids(task.train_ids[start + 1 : start + window + 1]))
     # consecutive steps continue each stream, so a carried state is the true context
     a, b = task.batch(3, batch_size, whole), task.batch(4, batch_size, whole)
     assert torch.equal(b["x"][:, 0], a["y"][:, -1])
@@ -67,7 +75,7 @@ def test_random_windows_are_reproducible_and_stateless(build):
     one, again = task.batch(5, 8, Shard()), task.batch(5, 8, Shard())
     assert torch.equal(one["x"], again["x"])
     assert not torch.equal(task.batch(6, 8, Shard())["x"], one["x"])
-    text = task.train_ids
+    text = ids(task.train_ids)
     for x, y in zip(one["x"], one["y"], strict=True):  # each row is a real window of the text
         start = next(i for i in range(len(text) - 16) if torch.equal(text[i : i + 16], x))
         assert torch.equal(text[start + 1 : start + 17], y)
@@ -113,7 +121,7 @@ def test_evaluation_counts_every_validation_character_once(build):
         net.head.weight.zero_()
         net.head.bias.copy_(torch.randn(len(task.chars)))
     log_p = torch.log_softmax(net.head.bias, dim=0)
-    targets = task.val_ids[1:]
+    targets = ids(task.val_ids[1:])
     expected = -log_p[targets].mean().item()
     metrics = task.evaluate(net, torch.device("cpu"))
     assert metrics["val_loss"] == pytest.approx(expected, rel=1e-5)
@@ -126,7 +134,7 @@ def test_evaluation_is_stateful_within_each_stream(build, monkeypatch, streams):
     task, net = build()
     monkeypatch.setattr(task_module, "EVAL_STREAMS", streams)
     monkeypatch.setattr(task_module, "EVAL_CHUNK", 7)  # many chunks: the state must be carried
-    val = task.val_ids
+    val = ids(task.val_ids)
     per = (len(val) - 1) // streams
     bounds = [i * per for i in range(streams)] + [len(val) - 1]
     total = 0.0
@@ -164,3 +172,59 @@ def test_streams_restart_from_zero_state_staggered(build):
     assert out.loss.item() != pytest.approx(task.loss(net, {"x": b["x"], "y": b["y"]}, state).loss.item())
     never, _ = build("reset_every=0")
     assert "keep" not in never.batch(7, 6, Shard())
+
+
+def constant_net(task, net):
+    """Make ``net`` predict the same distribution everywhere; return its log-probabilities."""
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.copy_(torch.randn(len(task.chars), generator=torch.Generator().manual_seed(1)))
+    return torch.log_softmax(net.head.bias, dim=0)
+
+
+def test_enwik8_split_is_90_5_5_with_a_test_split_reported_in_bits(build, tmp_path):
+    path = tmp_path / "gen.txt"
+    text = "".join(chr(97 + (i * 7) % 23) for i in range(2000))
+    path.write_text(text, encoding="utf-8")
+    task, net = build("split=enwik8", path=path)
+    assert (len(task.train_ids), len(task.val_ids), len(task.test_ids)) == (1800, 100, 100)
+    whole = np.concatenate([task.train_ids, task.val_ids, task.test_ids])
+    assert "".join(task.chars[i] for i in whole.tolist()) == text  # in order, nothing lost
+    log_p = constant_net(task, net)
+    metrics = task.evaluate(net, torch.device("cpu"))
+    expected = -log_p[ids(task.test_ids[1:])].mean().item()
+    assert metrics["test_loss"] == pytest.approx(expected, rel=1e-5)
+    assert metrics["test_bpc"] == pytest.approx(expected / math.log(2), rel=1e-5)
+    assert {"val_loss", "val_bpc"} <= set(metrics)
+
+
+def test_bounded_evaluation_scores_16_evenly_spaced_pieces(build):
+    task, net = build("val_chars=32")
+    log_p = constant_net(task, net)
+    val = ids(task.val_ids)
+    per = (len(val) - 1) // 16
+    targets = torch.cat([val[s * per + 1 : s * per + 3] for s in range(16)])  # 2 = 32 / 16 each
+    bounded = task.evaluate_bounded(net, torch.device("cpu"))
+    assert bounded["val_chars"] == 32
+    assert bounded["val_loss"] == pytest.approx(-log_p[targets].mean().item(), rel=1e-5)
+    full = task.evaluate(net, torch.device("cpu"))
+    assert full["val_loss"] == pytest.approx(-log_p[val[1:]].mean().item(), rel=1e-5)
+    assert "val_chars" not in full
+
+
+def test_a_split_below_the_cap_is_always_evaluated_whole(build):
+    task, net = build()  # default cap 250,000 characters; this validation text is ~220
+    assert task.evaluate_bounded(net, torch.device("cpu")) is None
+    task0, net0 = build("val_chars=0")  # 0: no cap at all
+    assert task0.evaluate_bounded(net0, torch.device("cpu")) is None
+
+
+def test_training_evaluates_bounded_then_the_whole_split_at_the_end(test_zoo, corpus, tmp_path):
+    result = zoo.train("charlm", "tinylstm", settings=[f"data={corpus}", "window=16", "val_chars=32"],
+                       steps=4, eval_every=4, batch_size=4, out=tmp_path / "run")
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    assert [r["step"] for r in evals] == [4, 4]
+    assert evals[0]["val_chars"] == 32  # the periodic one, bounded
+    assert "val_chars" not in evals[1] and "val_chars" not in result.metrics  # then the full split
+    assert result.metrics["val_loss"] == evals[1]["val_loss"]

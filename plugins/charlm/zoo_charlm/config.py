@@ -15,9 +15,27 @@ class CharLMConfig:
     data: str = option(
         "builtin",
         "corpus: 'builtin' (CPython's documentation text, offline), a named dataset "
-        "('tinyshakespeare'), a local UTF-8 file path, or an http(s) URL (downloaded once, cached)",
+        "('tinyshakespeare'), a local UTF-8 file path, a directory of text files, or an http(s) "
+        "URL (downloaded once, cached)",
     )
     val_fraction: float = option(0.1, "fraction of the text, taken from its end, held out for validation")
+    split: Literal["fraction", "enwik8"] = option(
+        "fraction",
+        "fraction: the last val_fraction is validation; enwik8: the first 90% trains, the next 5% "
+        "validates, the last 5% is a test split reported at the end (90M/5M/5M on enwik8)",
+    )
+    val_chars: int = option(
+        250_000,
+        "cap on validation characters evaluated during training (16 evenly spaced pieces); the "
+        "end of the run and zoo eval use the whole split; 0: no cap",
+    )
+    extensions: str = option(
+        "", "directory corpus: comma-separated file name endings to take ('.py,.md'); empty: all files"
+    )
+    max_file_mb: float = option(10.0, "directory corpus: files larger than this many MB are skipped; 0: no cap")
+    on_bad_file: Literal["refuse", "skip"] = option(
+        "refuse", "directory corpus: a file that is not UTF-8 is refused (one error naming it) or skipped (named)"
+    )
     window: int = option(64, "characters per training window (truncated back-propagation length)")
     batching: Literal["streams", "random"] = option(
         "streams",
@@ -40,5 +58,9 @@ class CharLMConfig:
             raise ValueError("window must be at least 1")
         if self.reset_every < 0:
             raise ValueError("reset_every must be 0 (never) or a positive number of windows")
+        if self.val_chars < 0:
+            raise ValueError("val_chars must be 0 (no cap) or a positive number of characters")
+        if self.max_file_mb < 0:
+            raise ValueError("max_file_mb must be 0 (no cap) or positive")
         if self.embedding_size < 1:
             raise ValueError("embedding_size must be at least 1")

@@ -1,8 +1,9 @@
-"""Where the text comes from: the built-in corpus, a local file, a URL or a named dataset.
+"""Where the text comes from: the built-in corpus, a local file or directory, a URL or a named dataset.
 
 Downloads land once in a cache folder (``$ZOO_CACHE``, else ``$XDG_CACHE_HOME/seqzoo``, else
 ``~/.cache/seqzoo``) under ``charlm/``, written atomically, so an interrupted download never
-leaves a half file behind. Named datasets are checked against their sha256. Torch-free.
+leaves a half file behind. Named datasets are checked against their sha256. ``load_tokens``
+turns any of them into memory-mapped character ids (``zoo_charlm.tokens``). Torch-free.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo import ZooError, atomic_path, sha256_file
+from zoo_charlm.sources import Source, file_source, list_directory
+from zoo_charlm.tokens import Tokens, cached_tokens, encode_in_memory
 
 BUILTIN = "builtin"
 
@@ -55,19 +58,53 @@ def builtin_text() -> str:
 
 
 def load_text(spec: str) -> str:
-    """The corpus named by ``spec`` (see ``CharLMConfig.data``), decoded; ZooError on bad input."""
+    """The corpus named by ``spec`` (see ``CharLMConfig.data``), decoded; ZooError on bad input.
+
+    Holds the whole text in memory: for small corpora and tests. Training uses ``load_tokens``.
+    """
     if spec == BUILTIN:
         return builtin_text()
+    path = resolve(spec)
+    if path.is_dir():
+        raise ZooError(f"data: {spec} is a directory; load_text reads one file")
+    return decode(path.read_bytes(), spec)
+
+
+def resolve(spec: str) -> Path:
+    """The local file or directory behind a non-builtin ``spec``, downloading it if needed."""
     if spec in DATASETS:
         dataset = DATASETS[spec]
-        return decode(fetch(dataset.url, cache_dir() / dataset.filename, sha256=dataset.sha256), spec)
+        return fetch_path(dataset.url, cache_dir() / dataset.filename, sha256=dataset.sha256)
     if spec.startswith(("http://", "https://")):
-        return decode(fetch(spec, cache_dir() / url_filename(spec)), spec)
+        return fetch_path(spec, cache_dir() / url_filename(spec))
     path = Path(spec).expanduser()
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         names = ", ".join([BUILTIN, *DATASETS])
-        raise ZooError(f"data: no such file '{spec}' (give a file path, an http(s) URL, or one of: {names})")
-    return decode(path.read_bytes(), spec)
+        raise ZooError(
+            f"data: no such file '{spec}' (give a file or directory path, an http(s) URL, or one of: {names})"
+        )
+    return path
+
+
+def source_for(spec: str, *, extensions: str = "", max_file_mb: float = 0) -> Source:
+    """The corpus as a stream of byte chunks (a directory is filtered, see ``list_directory``)."""
+    if spec == BUILTIN:
+        return Source(BUILTIN, text=builtin_text().encode("utf-8"))
+    path = resolve(spec)
+    if path.is_dir():
+        return list_directory(path, extensions, max_file_mb)
+    if path.stat().st_size == 0:
+        raise ZooError(f"data: {spec} is empty")
+    return file_source(path)
+
+
+def load_tokens(spec: str, *, extensions: str = "", max_file_mb: float = 0, on_bad_file: str = "refuse") -> Tokens:
+    """Character ids of the corpus: built-in text is encoded in memory, files and directories
+    through the on-disk token cache (``cache_dir()/tokens``), memory-mapped."""
+    source = source_for(spec, extensions=extensions, max_file_mb=max_file_mb)
+    if source.text is not None:
+        return encode_in_memory(source)
+    return cached_tokens(source, cache_dir() / "tokens", on_bad_file)
 
 
 def decode(raw: bytes, source: str) -> str:
@@ -91,13 +128,18 @@ def url_filename(url: str) -> str:
 
 
 def fetch(url: str, target: Path, *, sha256: str | None = None) -> bytes:
-    """The bytes at ``url``, from ``target`` when already cached, else downloaded into it.
+    """The bytes at ``url`` (see ``fetch_path``)."""
+    return fetch_path(url, target, sha256=sha256).read_bytes()
+
+
+def fetch_path(url: str, target: Path, *, sha256: str | None = None) -> Path:
+    """``target``, holding the bytes at ``url``: from the cache when already there, else downloaded.
 
     A cached file whose digest is wrong is downloaded again; a download whose digest is wrong
     is refused and not kept.
     """
     if target.is_file() and (sha256 is None or sha256_file(target) == sha256):
-        return target.read_bytes()
+        return target
     try:
         with atomic_path(target) as tmp:
             digest = _download(url, tmp)
@@ -111,7 +153,7 @@ def fetch(url: str, target: Path, *, sha256: str | None = None) -> bytes:
             f"data: could not download {url} ({reason}); without network, download the file "
             f"elsewhere and pass it with --set data=/path/to/file.txt"
         ) from None
-    return target.read_bytes()
+    return target
 
 
 def _download(url: str, dest: Path) -> str:

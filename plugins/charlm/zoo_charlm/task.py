@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -30,13 +31,15 @@ from zoo import (
     unwrap,
 )
 from zoo_charlm.config import CharLMConfig
-from zoo_charlm.data import load_text
+from zoo_charlm.data import load_tokens
 
 EVAL_STREAMS = 16
 """Validation runs as this many contiguous streams (fixed, so the metric does not depend on the
 training batch size); each starts from a zero state and carries it to its end."""
 
 EVAL_CHUNK = 512
+ENWIK8_SPLIT = (0.9, 0.05)
+"""Train and validation shares of ``split=enwik8``; the rest is the test split (90M/5M/5M)."""
 DEFAULT_LENGTH = 500
 
 
@@ -91,8 +94,11 @@ class CharLMTask(Task):
         super().__init__(config)
         self.chars: str = ""
         self.index: dict[str, int] = {}
-        self.train_ids = torch.empty(0, dtype=torch.long)
-        self.val_ids = torch.empty(0, dtype=torch.long)
+        empty = np.empty(0, dtype=np.uint8)
+        self.train_ids: np.ndarray = empty
+        """Training ids: a view of the memory-mapped token cache (uint8/uint16), never copied."""
+        self.val_ids: np.ndarray = empty
+        self.test_ids: np.ndarray = empty
         self.seed = 0
         self._digest = ""
 
@@ -102,22 +108,28 @@ class CharLMTask(Task):
 
     # -- data and vocabulary -------------------------------------------------------------------
     def prepare(self, seed: int) -> None:
-        import hashlib
-
-        text = load_text(self.config.data)
-        n_val = max(2, int(len(text) * self.config.val_fraction))
-        n_train = len(text) - n_val
-        if n_train < self.config.window + 1:
+        c = self.config
+        tokens = load_tokens(c.data, extensions=c.extensions, max_file_mb=c.max_file_mb, on_bad_file=c.on_bad_file)
+        ids = tokens.ids
+        n = len(ids)
+        if c.split == "enwik8":
+            n_train, n_val = int(n * ENWIK8_SPLIT[0]), int(n * ENWIK8_SPLIT[1])
+        else:
+            n_val = max(2, int(n * c.val_fraction))
+            n_train = n - n_val
+        held = "5% validation and 5% test" if c.split == "enwik8" else f"{c.val_fraction:.0%} validation"
+        if n_train < c.window + 1 or n_val < 2:
             raise ZooError(
-                f"data: the text has {len(text)} characters, too short for one training window of "
-                f"{self.config.window} (+1) characters plus {self.config.val_fraction:.0%} validation; "
+                f"data: the text has {n} characters, too short for one training window of "
+                f"{c.window} (+1) characters plus {held}; "
                 f"use a longer text or a smaller window (--set window=N)"
             )
-        self._set_vocabulary("".join(sorted(set(text))))
-        ids = self.encode(text)
-        self.train_ids, self.val_ids = ids[:n_train], ids[n_train:]
+        self._set_vocabulary(tokens.chars)
+        self.train_ids = ids[:n_train]
+        self.val_ids = ids[n_train : n_train + n_val]
+        self.test_ids = ids[n_train + n_val :] if c.split == "enwik8" else ids[:0]
         self.seed = seed
-        self._digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        self._digest = tokens.sha256[:16]
 
     def _set_vocabulary(self, chars: str) -> None:
         self.chars = chars
@@ -178,13 +190,13 @@ class CharLMTask(Task):
             high = len(self.train_ids) - window
             if high < 1:
                 raise ZooError(f"charlm: the training text is shorter than one window of {window} (+1)")
-            starts = torch.randint(0, high, (batch_size,), generator=g)[rows]
+            starts = torch.randint(0, high, (batch_size,), generator=g)[rows].numpy()
         else:
             per_stream, windows = self._stream_layout(batch_size)
             streams = torch.arange(batch_size)[rows]
-            starts = streams * per_stream + (step % windows) * window
-        pos = starts[:, None] + torch.arange(window + 1)
-        chunk = self.train_ids[pos]
+            starts = streams.numpy() * per_stream + (step % windows) * window
+        # a few hundred characters gathered from the memory map: the cost does not grow with the corpus
+        chunk = torch.from_numpy(self.train_ids[starts[:, None] + np.arange(window + 1)].astype(np.int64))
         out = {"x": chunk[:, :-1], "y": chunk[:, 1:]}
         if self.config.batching == "streams" and self.config.reset_every:
             out["keep"] = ((step + streams) % self.config.reset_every != 0).float()
@@ -202,15 +214,41 @@ class CharLMTask(Task):
 
     @torch.no_grad()
     def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
-        """Validation loss over every character of the validation split, evaluated statefully."""
+        """Loss over every character of the validation split (and the test split of
+        ``split=enwik8``), evaluated statefully: the end of a run and ``zoo eval``."""
+        metrics = self._metrics(net, device, "val", self.val_ids, None)
+        if len(self.test_ids) > 1:
+            metrics.update(self._metrics(net, device, "test", self.test_ids, None))
+        return metrics
+
+    @torch.no_grad()
+    def evaluate_bounded(self, net: nn.Module, device: torch.device) -> dict[str, float] | None:
+        """Evaluation during training: at most ``val_chars`` validation characters, so its cost
+        does not grow with the corpus. None (the full evaluation) when the split is that small.
+
+        The bounded pass runs the same 16 streams as the full one, each cut to its first
+        ``val_chars / 16`` characters: 16 pieces evenly spaced over the split rather than one
+        contiguous prefix, so a corpus whose end differs from its start (a directory of files,
+        a dump sorted by topic) is sampled throughout, at the price of 16 zero-state starts.
+        """
+        cap = self.config.val_chars
+        if not cap or (len(self.val_ids) - 1 <= cap and len(self.test_ids) <= 1):
+            return None
+        per_stream = max(1, cap // EVAL_STREAMS)
+        metrics = self._metrics(net, device, "val", self.val_ids, per_stream)
+        metrics["val_chars"] = float(min(len(self.val_ids) - 1, per_stream * EVAL_STREAMS))
+        return metrics
+
+    def _metrics(self, net: nn.Module, device: torch.device, name: str, ids: np.ndarray,
+                 per_stream: int | None) -> dict[str, float]:
         was_training = net.training
         net.eval()
         try:
-            total, count = _stateful_nll(net, self.val_ids.to(device), EVAL_STREAMS)
+            total, count = _stateful_nll(net, ids, EVAL_STREAMS, device, per_stream)
         finally:
             net.train(was_training)
         nats = total / count
-        return {"val_loss": nats, "val_bpc": nats / math.log(2)}
+        return {f"{name}_loss": nats, f"{name}_bpc": nats / math.log(2)}
 
     # -- sampling ------------------------------------------------------------------------------
     def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
@@ -268,27 +306,40 @@ def _one_step(net: nn.Module, ids: Tensor, state: State) -> tuple[Tensor, State]
         mkldnn.enabled = before
 
 
-def _stateful_nll(net: nn.Module, ids: Tensor, streams: int) -> tuple[float, int]:
-    """Summed negative log-likelihood of ``ids[1:]`` given everything before it in its stream.
+def _stateful_nll(net: nn.Module, ids: np.ndarray, streams: int, device: torch.device,
+                  per_stream: int | None = None) -> tuple[float, int]:
+    """Summed negative log-likelihood of ``ids[1:]`` given everything before it in its stream,
+    and the number of characters scored.
 
     The text is cut into ``streams`` contiguous pieces run side by side; the characters left
-    over by an uneven cut continue the last stream from its carried state.
+    over by an uneven cut continue the last stream from its carried state. With ``per_stream``,
+    only each piece's first ``per_stream`` characters are scored (and no leftover). The ids are
+    read from ``ids`` (a memory map) one chunk at a time, so memory stays bounded.
     """
     targets = len(ids) - 1
     streams = max(1, min(streams, targets))
     per = targets // streams
-    x = ids[: streams * per].view(streams, per)
-    y = ids[1 : streams * per + 1].view(streams, per)
+    limit = per if per_stream is None else min(per, per_stream)
+    offsets = np.arange(streams)[:, None] * per
     total, state = 0.0, None
-    for start in range(0, per, EVAL_CHUNK):
-        logits, state = net(x[:, start : start + EVAL_CHUNK], state)
-        total += _nll(logits, y[:, start : start + EVAL_CHUNK])
+    for start in range(0, limit, EVAL_CHUNK):
+        pos = offsets + np.arange(start, min(start + EVAL_CHUNK, limit) + 1)
+        window = _tensor(ids[pos], device)
+        logits, state = net(window[:, :-1], state)
+        total += _nll(logits, window[:, 1:])
+    if limit < per:
+        return total, streams * limit
     rest = targets - streams * per
     if rest:
-        last = unwrap(net).backbone.reorder_state(state, torch.tensor([streams - 1], device=ids.device))
-        logits, _ = net(ids[streams * per : targets][None], last)
-        total += _nll(logits, ids[streams * per + 1 :][None])
+        last = unwrap(net).backbone.reorder_state(state, torch.tensor([streams - 1], device=device))
+        tail = _tensor(ids[streams * per :][None], device)
+        logits, _ = net(tail[:, :-1], last)
+        total += _nll(logits, tail[:, 1:])
     return total, targets
+
+
+def _tensor(ids: np.ndarray, device: torch.device) -> Tensor:
+    return torch.from_numpy(np.asarray(ids, dtype=np.int64)).to(device)
 
 
 def _nll(logits: Tensor, targets: Tensor) -> float:

@@ -187,6 +187,26 @@ def test_trains_under_bfloat16_autocast_with_padding(kind: str) -> None:
     assert all(p.grad is not None for p in model.parameters())
 
 
+def test_lstm_without_a_cpu_bfloat16_kernel_runs_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where oneDNN has no bf16 LSTM (AVX2-only CPUs) the layer runs in float32, padded or not."""
+    import zoo_rnn.models as models
+
+    monkeypatch.setattr(models, "_mkldnn_bf16_supported", lambda: False)
+    model_cls, config = CONFIGS["lstm-3-dropout"]
+    model = model_cls(3, config).eval()
+    x, lengths = torch.randn(4, 5, 3), torch.tensor([5, 3, 2, 1])
+    with torch.no_grad():
+        plain_full, plain_state = model(x)
+        plain_padded, _ = model(x, lengths=lengths)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            full, state = model(x)
+            padded, _ = model(x, lengths=lengths)
+    assert full.dtype == torch.float32
+    torch.testing.assert_close(full, plain_full)
+    torch.testing.assert_close(state, plain_state)
+    torch.testing.assert_close(padded, plain_padded)
+
+
 def test_bad_lengths_are_refused() -> None:
     model = GRU(3, GRUConfig(hidden_size=4))
     with pytest.raises(ValueError, match=r"lengths must lie in \[0, 4\]"):

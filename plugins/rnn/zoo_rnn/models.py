@@ -7,14 +7,15 @@ state_dict layout is torch's own: ``rnn.weight_ih_l0``, ``rnn.bias_hh_l1``... Th
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from zoo import Model, State, zip_map
+from zoo import Model, State, tree_map, zip_map
 from zoo_rnn.config import LSTMConfig, RecurrentConfig, RNNConfig
 
 
@@ -73,14 +74,27 @@ class _Recurrent(Model):
 
     def _scan(self, x: Tensor, state: State | None) -> tuple[Tensor, State]:
         """Full sequences, every row ``x.shape[1]`` steps long."""
-        return self.rnn(x, state)
+        return self._fused(x, state)
 
     def _scan_padded(self, x: Tensor, state: State, lengths: Tensor) -> tuple[Tensor, State]:
         """Right-padded rows of at least one step; ``lengths`` is int64 on the CPU."""
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        y, state = self.rnn(packed, state)
+        y, state = self._fused(packed, state)
         y, _ = pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
         return y, state
+
+    def _fused(self, x: Tensor | PackedSequence, state: State | None) -> tuple[Any, State]:
+        """Torch's fused layer, in float32 where the CPU's oneDNN has no bfloat16 kernel for it.
+
+        Under CPU bfloat16 autocast torch sends the LSTM to oneDNN, which fails with "could not
+        create a primitive descriptor" on CPUs without bfloat16 support (AVX2-only EPYCs, for
+        one); there the layer runs in float32 and the rest of the network stays in bfloat16.
+        """
+        if not _cpu_bf16_unsupported(self.rnn, x):
+            return self.rnn(x, state)
+        with torch.autocast("cpu", enabled=False):
+            state = None if state is None else tree_map(lambda t: t.float(), state)
+            return self.rnn(x.float(), state)
 
 
 class ElmanRNN(_Recurrent):
@@ -154,6 +168,23 @@ class GRU(_Recurrent):
     """Gated recurrent unit in torch's formulation (reset gate applied after the U h product)."""
 
     layer_class = nn.GRU
+
+
+def _cpu_bf16_unsupported(layer: nn.RNNBase, x: Tensor | PackedSequence) -> bool:
+    """Whether ``layer`` would hit oneDNN's missing CPU bfloat16 LSTM kernel on this input."""
+    data = x.data if isinstance(x, PackedSequence) else x
+    return (
+        isinstance(layer, nn.LSTM)
+        and data.device.type == "cpu"
+        and torch.is_autocast_enabled("cpu")
+        and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        and not _mkldnn_bf16_supported()
+    )
+
+
+@functools.cache
+def _mkldnn_bf16_supported() -> bool:
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def _check_lengths(lengths: Tensor | Any, x: Tensor) -> Tensor:

@@ -1,0 +1,1 @@
+"""seqzoo plugin: classify a surname (or any short text) by its language."""
