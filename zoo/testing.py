@@ -11,7 +11,9 @@ saving. A plugin author runs the whole suite from a test::
         zoo.testing.check_model(MyModel, MyConfig(hidden_size=8), input_size=5)
 
 or one check at a time (``zoo.testing.check_state_carry(MyModel, config)``; ``CHECKS`` maps
-names to checks).
+names to checks). Tests of a task or plugin also get the core's lower-level pieces from here (an
+own ``Zoo`` installed with ``use``, ``recipe``/``make_task``/``make_network``, ``save_model_dir``/
+``load_model_dir``, ``build_config``), so they never import the core's private modules.
 
 The checks follow what the model declares (``zoo.Model``): a recurrent model gets every check
 on its state; a stateless one (``carries_state = False``) must return no state, and the checks
@@ -36,8 +38,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from zoo.artifacts import load_model_dir, save_model_dir
+from zoo.assemble import make_network, make_task, recipe
+from zoo.config import build as build_config
 from zoo.config import option
+from zoo.devices import torch_threads
 from zoo.model import Model, masked_scan
+from zoo.plugins import Zoo, current, use
 from zoo.state import State, tree_map
 
 __all__ = [
@@ -46,6 +53,15 @@ __all__ = [
     "applies",
     "TinyGRU",
     "TinyGRUConfig",
+    "Zoo",
+    "build_config",
+    "current",
+    "load_model_dir",
+    "make_network",
+    "make_task",
+    "recipe",
+    "save_model_dir",
+    "use",
     "check_detach_state",
     "check_determinism",
     "check_gradients",
@@ -140,12 +156,9 @@ class Case:
 def make_case(model: type[Model] | str, config: Any = None, **options: Any) -> Case:
     """A Case from a class and config instance, or a registered name and optional settings."""
     if isinstance(model, str):
-        from zoo.config import build
-        from zoo.plugins import current
-
         component = current().model(model)
         if config is None or isinstance(config, Mapping):
-            config = build(component.config, dict(config or {}), owner=f"model '{model}'")
+            config = build_config(component.config, dict(config or {}), owner=f"model '{model}'")
         model = component.load()
     elif config is None or isinstance(config, Mapping):
         raise TypeError("pass the model class's config instance (settings dicts need a registered model name)")
@@ -160,12 +173,8 @@ def one_thread() -> Iterator[None]:
     more threads than free cores, OpenMP waits made one small LSTM call take ~1 s instead of
     under 1 ms. Use it in your own tests of small models too.
     """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # -- comparisons ---------------------------------------------------------------------------------
