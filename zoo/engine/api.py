@@ -93,7 +93,8 @@ def train(
                 return _train(_resume_job(run_dir, task, model, list(settings), options, registry), dev, dist, progress)
         recipe = assemble.recipe(task, model, list(settings), zoo=registry)
         task_obj = assemble.make_task(recipe, registry)
-        resolved = resolve(options, dict(getattr(task_obj, "train_defaults", {})))
+        lr_scale = float(getattr(registry.model(model).load(), "lr_scale", 1.0))
+        resolved = resolve(options, dict(getattr(task_obj, "train_defaults", {})), lr_scale)
         path = Path(out) if out is not None else _default_run_dir(task, model)
         with _claimed(dist, lambda: rundir.claim_new(path), path) as run_dir:
             return _train(Job(run_dir, recipe, task_obj, resolved, None, registry), dev, dist, progress)

@@ -16,7 +16,6 @@ from zoo_count.task import CountTask, continuation_accuracy, parse_tokens, rando
 
 import zoo
 import zoo.testing
-from zoo import assemble
 
 ZOO = Path(sys.executable).with_name("zoo")
 
@@ -24,7 +23,7 @@ patterns = st.lists(st.integers(0, 9), min_size=2, max_size=12)
 
 
 def make_task(*settings: str) -> CountTask:
-    task = assemble.make_task(assemble.recipe("count", "gru", list(settings)))
+    task = zoo.testing.make_task(zoo.testing.recipe("count", "gru", list(settings)))
     task.prepare(seed=0)
     return task
 
@@ -105,7 +104,7 @@ def test_bad_prime_is_refused(text):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> zoo.engine.TrainResult:
+def trained(tmp_path_factory) -> zoo.TrainResult:
     out = tmp_path_factory.mktemp("count") / "run"
     with zoo.testing.one_thread():
         return zoo.train("count", "rnn", settings=["pattern=0,1,2,1"], out=out, seed=0)

@@ -76,7 +76,7 @@ class Seq2SeqTask(zoo.Task):
         return self.pairs
 
     # -- network -------------------------------------------------------------------------------
-    def build(self, backbone: zoo.task.Backbone) -> nn.Module:
+    def build(self, backbone: zoo.Backbone) -> nn.Module:
         return Seq2SeqNet(backbone, len(self._vocab()), self.config.embedding_size, self.config.attention)
 
     # -- training ------------------------------------------------------------------------------
