@@ -15,12 +15,10 @@ from typing import Any
 from zoo import assemble, provenance
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
+from zoo.layout import CONFIG, README, WEIGHTS
 from zoo.plugins import Zoo, current
 
 FORMAT_VERSION = 1
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
-README = "README.md"
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError, did_you_mean
+from zoo.layout import CONFIG, WEIGHTS
 from zoo.registry import Provider
 
 SCHEMA_VERSION = 1
@@ -125,8 +126,8 @@ def validate_entry(
             raise _fail(where, f"{key}.files.{fname}", "must be a path inside the model folder")
         if not isinstance(digest, str) or not _SHA256.match(digest):
             raise _fail(where, f"{key}.files.{fname}", "must be a 64-hex sha256")
-    if "model.safetensors" not in files or "config.json" not in files:
-        raise _fail(where, f"{key}.files", "must list model.safetensors and config.json")
+    if WEIGHTS not in files or CONFIG not in files:
+        raise _fail(where, f"{key}.files", f"must list {WEIGHTS} and {CONFIG}")
     metrics = raw.get("metrics")
     if not isinstance(metrics, Mapping) or not metrics:
         raise _fail(where, f"{key}.metrics", "must map metric names to numbers")

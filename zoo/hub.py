@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.artifacts import CONFIG, README, WEIGHTS, check_model_dir, read_config
+from zoo.artifacts import check_model_dir, read_config
 from zoo.catalogue import Pretrained
 from zoo.errors import ZooError
 from zoo.fileio import sha256_file
+from zoo.layout import CONFIG, MODEL_FILES, README, WEIGHTS
 
 PREFIX = "hf://"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
-PUSHED_FILES = (WEIGHTS, CONFIG, README)
+PUSHED_FILES = MODEL_FILES
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,11 @@ from safetensors.torch import load_file, load_model, save_file, save_model
 from zoo.artifacts import check_weights
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
+from zoo.layout import CHECKPOINTS as FOLDER
+from zoo.layout import RESUME, checkpoint_files
 from zoo.sizing import check_shapes
 from zoo.state import State
 
-RESUME = "resume.json"
-FOLDER = "checkpoint"
 FORMAT = 1
 
 
@@ -123,7 +123,7 @@ def save(
     """Write and commit one checkpoint for ``step``; return its weights file (call on rank 0)."""
     folder = run_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    model_file, state_file = f"model-{step:08d}.safetensors", f"state-{step:08d}.safetensors"
+    model_file, state_file = checkpoint_files(step)
     tensors: dict[str, torch.Tensor] = {}
     meta = {
         "optimizer": _optimizer_parts(optimizer, tensors),

@@ -19,17 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.errors import ZooError
+from zoo.layout import CHECKPOINTS, CONFIG, LOCK, METRICS, RESUME
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks, the other checks still hold
     fcntl = None  # type: ignore[assignment]
 
-LOCK = ".zoo-lock"
-RESUME = "resume.json"
-CONFIG = "config.json"
-METRICS = "metrics.jsonl"
-CHECKPOINTS = "checkpoint"
 OWN_BEFORE_FIRST_CHECKPOINT = {LOCK, METRICS, CHECKPOINTS}
 """What a start writes before its first checkpoint commits (resume.json is the commit)."""
 
