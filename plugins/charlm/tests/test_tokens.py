@@ -246,3 +246,17 @@ def test_the_zoo_command_says_one_line_and_exits_2(tmp_path: Path):
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2 and "notes.txt is not UTF-8 text" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_byte_units_have_their_own_entry_and_take_any_bytes(tmp_path: Path, store: Path):
+    path = tmp_path / "latin1.txt"
+    raw = "café crème\n".encode("latin-1") * 10
+    path.write_bytes(raw)
+    with pytest.raises(ZooError, match="not UTF-8 text"):
+        load_tokens(str(path))
+    tokens = load_tokens(str(path), units="bytes")
+    assert tokens.chars == bytes(sorted(set(raw))).decode("latin-1")
+    assert bytes(ord(tokens.chars[i]) for i in np.asarray(tokens.ids).tolist()) == raw
+    sha = hashlib.sha256(raw).hexdigest()
+    assert entries(store) == [f"{sha}-bytes.ids", f"{sha}-bytes.json"]
+    assert load_tokens(str(path), units="bytes").sha256 == sha  # warm
