@@ -159,7 +159,7 @@ def test_check_model_reports_every_failing_check_at_once() -> None:
 
 
 def test_check_model_can_skip_checks() -> None:
-    with pytest.raises(AssertionError, match=r"UnusedParameter fails 1 of 9 .*\n\[gradients\]"):
+    with pytest.raises(AssertionError, match=r"UnusedParameter fails 1 of 10 .*\n\[gradients\]"):
         zoo.testing.check_model(UnusedParameter, TinyConfig())
     zoo.testing.check_model(UnusedParameter, TinyConfig(), skip=["gradients"])
 
@@ -202,3 +202,42 @@ def test_models_are_named_as_registered_with_settings(tiny_zoo) -> None:
 
 def test_the_tiny_backbone_offered_to_task_authors_honours_the_contract():
     zoo.testing.check_model(zoo.testing.TinyGRU, zoo.testing.TinyGRUConfig(hidden_size=4), input_size=3)
+
+
+class ReportsInternals(TinyRNN):
+    """Internals done right: the hidden states from one forward, and one made-up gate in [0, 1]."""
+
+    def internals(self, x, state=None):
+        y, _ = self(x, state)
+        return {"h": y[0], "gate.open": torch.sigmoid(y[0])}
+
+
+class InternalsForgetState(ReportsInternals):
+    def internals(self, x, state=None):
+        return super().internals(x, None)
+
+
+class GateOutOfRange(ReportsInternals):
+    def internals(self, x, state=None):
+        found = super().internals(x, state)
+        return {**found, "gate.open": found["h"] * 2}
+
+
+class InternalsWrongShape(ReportsInternals):
+    def internals(self, x, state=None):
+        return {"h": self(x, state)[0]}  # (1, time, units): the batch dimension left in
+
+
+@pytest.mark.parametrize(
+    "broken, says",
+    [(InternalsForgetState, "differ from forward's outputs"), (GateOutOfRange, "must lie in [0, 1]"),
+     (InternalsWrongShape, "internals['h'] must be (time=7, units=4)")],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_the_internals_check_catches_bad_internals(broken: type, says: str) -> None:
+    zoo.testing.check_internals(ReportsInternals, TinyConfig())
+    zoo.testing.check_internals(TinyRNN, TinyConfig())  # a model without internals has nothing to check
+    with pytest.raises(AssertionError) as info:
+        zoo.testing.check_internals(broken, TinyConfig())
+    assert says in str(info.value)
+

@@ -148,6 +148,22 @@ class CountTask(zoo.Task):
             yield f"{' ' if i else ''}{int(token[0])}"
         yield "\n"
 
+    def steps(self, net: nn.Module, text: str) -> zoo.Steps:
+        """Each token of ``text``, the prediction after it and the token that follows it there."""
+        tokens = parse_tokens(text, self.vocab)
+        device = next(net.parameters()).device
+        model = zoo.unwrap(net)
+        ids = torch.tensor([tokens], device=device)
+        x = F.one_hot(ids, self.vocab).to(model.head.weight.dtype)
+        y, _ = model.backbone(x)
+        return zoo.Steps([str(t) for t in tokens], model.head(y)[0], [str(i) for i in range(self.vocab)],
+                         [*tokens[1:], None], zoo.Probe(model.backbone, x))
+
+    def sample_prompt(self) -> str | None:
+        """The pattern's first period: the sample shows whether the network continues it."""
+        return " ".join(str(t) for t in self.pattern[: self.period])
+
+
 def parse_tokens(text: str, vocab: int) -> list[int]:
     """``"0 1 2"`` or ``"0,1,2"`` -> [0, 1, 2], each token in ``0..vocab-1``; else a ZooError."""
     words = text.replace(",", " ").split()
