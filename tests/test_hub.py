@@ -239,3 +239,15 @@ def test_a_bundled_model_published_to_the_hub_runs_from_its_hf_entry(hub, tmp_pa
     for ref in ("adder-hub", f"hf://tester/adder@{commit}"):
         result = zoo(env, "run", ref, "81+113")
         assert result.returncode == 0 and result.stdout.strip() == "194", result.stderr
+
+
+def test_an_unreachable_hub_is_one_line_for_push_and_pull(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on once this socket closes
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = hf_env(tmp_path / "hf", f"http://127.0.0.1:{port}", HF_HUB_ETAG_TIMEOUT="2", HF_HUB_DOWNLOAD_TIMEOUT="2")
+    folder = model_dir(tmp_path / "m")
+    assert f"cannot reach the Hub at http://127.0.0.1:{port}" in one_error_line(zoo(env, "push", str(folder), "t/x"))
+    assert f"cannot reach the Hub at http://127.0.0.1:{port}" in one_error_line(zoo(env, "pull", "hf://t/x"))

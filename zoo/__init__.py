@@ -39,8 +39,10 @@ _LAZY = {
     "write_text_atomic": "zoo.fileio",
     "write_json_atomic": "zoo.fileio",
     "sha256_file": "zoo.fileio",
+    "LineTable": "zoo.tables",
     "load": "zoo.loading",
     "train": "zoo.engine",
+    "TrainResult": "zoo.engine",
 }
 
 __all__ = [  # spelled out so linters and type checkers see the lazy names as exported
@@ -48,19 +50,20 @@ __all__ = [  # spelled out so linters and type checkers see the lazy names as ex
     "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Backbone", "Batch", "Model", "masked_scan", "unwrap",
     "last_valid", "backbone", "Steps", "Probe",
     "State", "tree_map", "detach", "zip_map", "mask_rows",
-    "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file",
-    "load", "train",
+    "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file", "LineTable",
+    "load", "train", "TrainResult",
 ]
 assert set(__all__) >= set(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
     from zoo.assemble import backbone
-    from zoo.engine import train
+    from zoo.engine import TrainResult, train
     from zoo.fileio import atomic_path, sha256_file, write_atomic, write_json_atomic, write_text_atomic
     from zoo.inspection import Probe, Steps
     from zoo.loading import load
     from zoo.model import Model, last_valid, masked_scan, unwrap
     from zoo.state import State, detach, mask_rows, tree_map, zip_map
+    from zoo.tables import LineTable
     from zoo.task import Backbone, Batch, Metric, RunOptions, Shard, StepOutput, Task
 
 

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo import assemble
+from zoo import assemble, provenance
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
+from zoo.layout import CONFIG, README, WEIGHTS
 from zoo.plugins import Zoo, current
 
 FORMAT_VERSION = 1
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
-README = "README.md"
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
 
 
@@ -33,11 +31,13 @@ def save_model_dir(
     training: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
     versions: dict[str, Any] | None = None,
+    weights_file: Path | None = None,
 ) -> Path:
     """Write weights, config.json and the model card (README.md) atomically into ``path``.
 
     safetensors' model-aware ``save_model`` stores tied or shared tensors once and records the
-    aliases, so ``load_model_dir`` can read them back strictly.
+    aliases, so ``load_model_dir`` can read them back strictly. ``weights_file``: an already
+    written weights file of ``net`` (a training checkpoint's) to link instead of writing again.
     """
     from safetensors.torch import save_model
 
@@ -46,7 +46,10 @@ def save_model_dir(
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp)))
+    if weights_file is not None:
+        write_atomic(path / WEIGHTS, lambda tmp: link_or_copy(weights_file, tmp))
+    else:
+        write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp)))
     config = {
         "format_version": FORMAT_VERSION,
         **assemble.configs_as_dict(recipe),
@@ -62,6 +65,35 @@ def save_model_dir(
             raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
         write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
     return path
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source`` (no second copy of the bytes), else a copy."""
+    import os
+    import shutil
+
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def check_can_save() -> None:
+    """Save a one-element tensor to bytes the way ``save_model_dir`` saves weights.
+
+    Called before training starts: a dependency that saving needs and that is missing (numpy,
+    which safetensors' torch path imports while saving) then fails in a second, as one line,
+    instead of after the whole run, losing the trained weights.
+    """
+    import torch
+    from safetensors.torch import save
+
+    try:
+        save({"probe": torch.zeros(1)})
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise ZooError(f"cannot save models: {exc}; install it first (pip install {missing})") from None
 
 
 def library_versions() -> dict[str, str]:
@@ -86,6 +118,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ZooError(f"{path}: not a model directory (no {CONFIG})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ZooError(f"{file}: not valid JSON ({exc})") from None
+    except OSError as exc:  # a symlink loop, a folder named config.json, no permission...
+        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise ZooError(f"{file}: expected a JSON object")
     version = data.get("format_version")
@@ -174,23 +208,23 @@ class Loaded:
 
 def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None) -> Loaded:
     """Rebuild task and network from a local model directory and load its weights strictly."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_model
-
     zoo = zoo or current()
     path = Path(path)
     config = read_config(path)
-    missing = _missing_plugins(config, zoo)
-    if missing:
-        raise ZooError(missing)
+    provenance.check(config, zoo, where=str(path))  # before torch is imported: a refusal is quick
+
+    from safetensors import SafetensorError
+    from safetensors.torch import load_model
+
     recipe = assemble.recipe_from_dict(config, zoo)
     task = assemble.make_task(recipe, zoo)
     task.load_state_dict(config.get("vocabulary", {}))
-    net = assemble.make_network(recipe, task, zoo)
     weights = path / WEIGHTS
     if not weights.is_file():
         raise ZooError(f"{path}: no {WEIGHTS}")
     check_weights(weights)
+    _check_fits(recipe, task, zoo, weights, device)
+    net = assemble.make_network(recipe, task, zoo)
     try:
         load_model(net, str(weights), strict=True, device=str(device))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -201,13 +235,16 @@ def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None
     return Loaded(task, net, config, recipe, path)
 
 
-def _missing_plugins(config: dict[str, Any], zoo: Zoo) -> str | None:
-    """Say which distribution to install when a model's task or architecture is unknown here."""
-    dists = config.get("versions", {}).get("plugins", {})
-    for section, table in (("task", zoo.tasks), ("model", zoo.models)):
-        name = config[section]["name"]
-        if name not in table:
-            hint = config[section].get("distribution") or next(iter(dists), None)
-            where = f"; install the distribution that provides it: pip install {hint}" if hint else ""
-            return f"{section} '{name}' is not installed{where}"
-    return None
+def _check_fits(recipe: assemble.Recipe, task: Any, zoo: Zoo, weights: Path, device: str) -> None:
+    """Before building the real network: weights' shapes match the config, and it fits in memory."""
+    import torch
+
+    from zoo import sizing
+
+    meta = sizing.meta_network(lambda: assemble.make_network(recipe, task, zoo))
+    if meta is None:
+        return
+    sizing.check_shapes(meta, weights)
+    count, size = sizing.parameter_bytes(meta)
+    sizing.refuse_if_too_big(size, f"{count:,} parameters", torch.device(device),
+                             "its config.json asks for a network larger than this machine holds")

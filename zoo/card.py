@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.fileio import write_text_atomic
+from zoo.layout import README
 
 LIBRARY = "seqzoo"
 PLACEHOLDER = "hf://OWNER/NAME"
@@ -79,15 +80,11 @@ model configs, vocabulary, training facts, metrics and library versions.
 
 
 def write_card(path: str | Path, config: dict[str, Any]) -> None:
-    from zoo.artifacts import README
-
     write_text_atomic(Path(path) / README, card_text(config))
 
 
 def card_for_push(path: str | Path, config: dict[str, Any], repo_id: str) -> bytes:
     """The README.md to upload: ours, filled in with ``repo_id``, unless the user wrote their own."""
-    from zoo.artifacts import README
-
     readme = Path(path) / README
     if readme.is_file():
         text = readme.read_text(encoding="utf-8")

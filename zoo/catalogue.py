@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError, did_you_mean
+from zoo.layout import CONFIG, WEIGHTS
 from zoo.registry import Provider
 
 SCHEMA_VERSION = 1
@@ -108,7 +109,11 @@ def validate_entry(
         if not isinstance(raw.get(opt, ""), str):
             raise _fail(where, f"{key}.{opt}", "must be a string")
     source = raw["source"]
-    if not (_HF.match(source) or _PKG.match(source)) or ".." in source.split("/"):
+    pkg = _PKG.match(source)
+    if pkg and not _inside(pkg["path"]):
+        raise _fail(where, f"{key}.source", f"{source!r}: the path after the package must stay inside it "
+                                            "(relative, no '..')")
+    if not (_HF.match(source) or pkg) or ".." in source.split("/"):
         raise _fail(
             where, f"{key}.source",
             f"{source!r} must be hf://OWNER/NAME@<40-hex commit> or pkg://PACKAGE/PATH",
@@ -121,8 +126,8 @@ def validate_entry(
             raise _fail(where, f"{key}.files.{fname}", "must be a path inside the model folder")
         if not isinstance(digest, str) or not _SHA256.match(digest):
             raise _fail(where, f"{key}.files.{fname}", "must be a 64-hex sha256")
-    if "model.safetensors" not in files or "config.json" not in files:
-        raise _fail(where, f"{key}.files", "must list model.safetensors and config.json")
+    if WEIGHTS not in files or CONFIG not in files:
+        raise _fail(where, f"{key}.files", f"must list {WEIGHTS} and {CONFIG}")
     metrics = raw.get("metrics")
     if not isinstance(metrics, Mapping) or not metrics:
         raise _fail(where, f"{key}.metrics", "must map metric names to numbers")
@@ -147,6 +152,12 @@ def validate_entry(
         provider=provider,
         command=raw.get("command", ""),
     )
+
+
+def _inside(relative: str) -> bool:
+    """A path that, joined to a package folder, cannot leave it: relative, no ``..``, no drive."""
+    parts = relative.replace("\\", "/").split("/")
+    return not relative.startswith(("/", "\\")) and ".." not in parts and ":" not in parts[0]
 
 
 def read_catalogue(path: str | os.PathLike[str], provider: Provider | None = None) -> list[Pretrained]:

@@ -8,6 +8,7 @@ them for ``zoo info`` and ``zoo train --help``. It never imports torch.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -128,12 +129,38 @@ def _convert(text: str, tp: Any) -> Any:
             raise ValueError("expected an integer") from None
     if tp is float:
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise ValueError("expected a number") from None
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
+        return number
     if tp is str:
         return text
     raise ValueError(f"unsupported field type {tp!r}")
+
+
+def _has_type(value: Any, tp: Any) -> bool:
+    """Whether a typed value (from JSON or Python) fits a field's annotation."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_has_type(value, arg) for arg in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if origin in (tuple, list):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return isinstance(value, list | tuple) and all(_has_type(v, args[0]) for v in value) if args else True
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if tp is str:
+        return isinstance(value, str)
+    return True  # a type this module does not parse: the dataclass is the judge
 
 
 def parse_field(info: FieldInfo, text: str) -> Any:
@@ -170,6 +197,8 @@ def build(cls: type, values: Mapping[str, Any] | None = None, *, owner: str = "c
                 raise ZooError(
                     f"bad value {value!r} for '{name}': expected one of {', '.join(map(str, info.choices))}"
                 )
+            if not _has_type(value, info.type):  # e.g. a config.json edited by hand
+                raise ZooError(f"bad value {value!r} for '{name}' of {owner}: expected {info.type_name}")
         kwargs[name] = value
     try:
         return cls(**kwargs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from zoo.errors import ZooError
@@ -34,3 +36,21 @@ def resolve_device(name: str) -> torch.device:
     if name == "mps" and not torch.backends.mps.is_available():
         raise ZooError("device 'mps' requested but MPS is not available on this machine")
     return torch.device(name)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op CPU threads (None: leave as is), then restore.
+
+    Small recurrent models gain little from many threads, and on a busy machine threads that wait
+    for each other made one small LSTM step ten times slower; comparisons and tests pin one.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

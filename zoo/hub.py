@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.artifacts import CONFIG, README, WEIGHTS, check_model_dir, read_config
+from zoo.artifacts import check_model_dir, read_config
 from zoo.catalogue import Pretrained
 from zoo.errors import ZooError
 from zoo.fileio import sha256_file
+from zoo.layout import CONFIG, MODEL_FILES, README, WEIGHTS
 
 PREFIX = "hf://"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
-PUSHED_FILES = (WEIGHTS, CONFIG, README)
+PUSHED_FILES = MODEL_FILES
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,11 @@ def endpoint_url(endpoint: str | None = None) -> str:
 def describe_error(exc: BaseException, target: HubRef, filename: str | None = None,
                    endpoint: str | None = None) -> str | None:
     """One line for a huggingface_hub/HTTP failure, or None when ``exc`` is not one of those."""
-    import httpx2
-    from huggingface_hub import constants
     from huggingface_hub import errors as e
 
     where = endpoint_url(endpoint)
     rev = target.revision or "main"
-    if isinstance(exc, e.OfflineModeIsEnabled) or (
-        isinstance(exc, e.LocalEntryNotFoundError) and constants.is_offline_mode()
-    ):
+    if isinstance(exc, e.OfflineModeIsEnabled) or (isinstance(exc, e.LocalEntryNotFoundError) and _offline()):
         return (f"{target} is not in the local cache and HF_HUB_OFFLINE=1 forbids downloading it "
                 f"(pull it once while online)")
     if isinstance(exc, e.LocalEntryNotFoundError):
@@ -101,11 +98,39 @@ def describe_error(exc: BaseException, target: HubRef, filename: str | None = No
         return f"the Hub at {where} answered HTTP {status} for {target}"
     if isinstance(exc, e.HFValidationError):
         return f"{target}: not a valid repository id or revision"
-    if isinstance(exc, httpx2.TransportError):
+    if is_transport_error(exc):
         return f"cannot reach the Hub at {where} ({type(exc).__name__})"
     if isinstance(exc, OSError) and "Consistency check failed" in str(exc):
         return f"the download of '{filename or target}' was incomplete (network trouble); try again"
     return None
+
+
+def _offline() -> bool:
+    """HF_HUB_OFFLINE as huggingface_hub reads it (a function since 1.x, a constant before)."""
+    from huggingface_hub import constants
+
+    check = getattr(constants, "is_offline_mode", None)
+    return bool(check() if callable(check) else constants.HF_HUB_OFFLINE)
+
+
+# The HTTP libraries huggingface_hub has used for transport: requests (0.x), httpx (1.x), httpx2 (2.x).
+_TRANSPORT_LIBRARIES = ("requests", "urllib3", "httpx", "httpcore", "httpx2", "httpcore2")
+_TRANSPORT_WORDS = ("Connect", "Timeout", "Transport", "Network", "Proxy", "SSL")
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means the Hub could not be reached (no connection, timeout, TLS, proxy).
+
+    huggingface_hub wraps HTTP answers in its own ``errors`` types but lets its transport
+    library's connection errors through, and that library changed across its versions. So they
+    are recognised by their class names and modules, without importing any of those libraries.
+    """
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    for cls in type(exc).__mro__:
+        if cls.__module__.split(".")[0] in _TRANSPORT_LIBRARIES and any(w in cls.__name__ for w in _TRANSPORT_WORDS):
+            return True
+    return False
 
 
 @contextlib.contextmanager
@@ -157,7 +182,11 @@ def _bundled_folder(entry: Pretrained) -> Path:
             f"pretrained '{entry.name}' ships inside the Python package '{package}', which is not installed; "
             f"install its distribution (pip install {_distribution_hint(package)})"
         ) from None
-    folder = Path(str(root.joinpath(relative)))
+    base = Path(str(root)).resolve()
+    folder = Path(str(root.joinpath(relative))).resolve()  # symlinks followed: where the files really are
+    if not folder.is_relative_to(base):
+        raise ZooError(f"pretrained '{entry.name}': {entry.source} leads outside the package '{package}' "
+                       f"({folder}); refused")
     if not folder.is_dir():
         raise ZooError(f"pretrained '{entry.name}': {entry.source} is missing from the installed package "
                        f"'{package}'; reinstall {_distribution_hint(package)}")

@@ -97,6 +97,8 @@ def fail(message: str, code: int = 2) -> None:
 def cli(ctx: click.Context, registries: tuple[str, ...]) -> None:
     """seqzoo: train, run, compare and share classic sequence models (RNN, LSTM, GRU)."""
     ctx.obj = {"registries": list(registries)}
+    if registries:
+        get_zoo(ctx)  # attach them now, so every command (run and train included) sees them
 
 
 def get_zoo(ctx: click.Context | None = None) -> Any:

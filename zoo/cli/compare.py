@@ -36,7 +36,7 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
     zoo compare count
     zoo compare adder gru lstm --time 20s --seeds 3
     """
-    from zoo import compare, plot
+    from zoo import compare, layout, plot
     from zoo.devices import resolve_device
 
     if time_budget and steps:
@@ -48,9 +48,9 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
         device=str(resolve_device(device)), threads=threads or None, echo=lambda line: click.echo(line, err=True),
     )
     click.echo(compare.leaderboard(comparison))
-    click.echo(f"runs and compare.json in {folder}")
+    click.echo(f"runs and {layout.COMPARISON} in {folder}")
     if not no_plot:
-        png = plot.draw(compare.curves_panels(comparison), folder / "curves.png",
+        png = plot.draw(compare.curves_panels(comparison), folder / layout.CURVES,
                         title=f"zoo compare {task}")
         click.echo(f"learning curves: {png}")
     if as_json:

@@ -25,16 +25,23 @@ class NotReproduced(ZooError):
     exit_code = 1
 
 
-def evaluate_ref(ref: str, device: str = "cpu", settings: tuple[str, ...] = ()) -> tuple[dict[str, float], Any]:
-    """Load ``ref``, prepare its task's data as at training time and return (metrics, loaded)."""
+def evaluate_ref(ref: str, device: str = "cpu", settings: tuple[str, ...] = (),
+                 allow_download: bool = False) -> tuple[dict[str, float], Any]:
+    """Load ``ref``, prepare its task's data as at training time and return (metrics, loaded).
+
+    A URL recorded in the model's config.json is fetched only with ``allow_download`` or when
+    ``settings`` give that setting (zoo/downloads.py).
+    """
     from zoo import assemble
     from zoo import config as cfg
     from zoo.artifacts import load_model_dir
     from zoo.devices import resolve_device
+    from zoo.downloads import require_consent
     from zoo.loading import resolve
 
     dev = resolve_device(device)
     loaded = load_model_dir(resolve(ref), device=str(dev))
+    values: dict[str, Any] = {}
     if settings:  # e.g. data=PATH when the training corpus lives elsewhere on this machine
         task_cls = get_zoo().task(loaded.recipe.task_name).config
         values = cfg.split_settings(list(settings), {"task": task_cls})["task"]
@@ -43,6 +50,7 @@ def evaluate_ref(ref: str, device: str = "cpu", settings: tuple[str, ...] = ()) 
         recorded_vocab = loaded.task.state_dict()
         loaded.task = assemble.make_task(loaded.recipe)
         loaded.task.load_state_dict(recorded_vocab)
+    require_consent(ref, cfg.to_dict(loaded.recipe.task_config), values, allow_download)
     training = loaded.config.get("training", {})
     seed = int(training.get("seed", 0))
     recorded_vocab = loaded.task.state_dict()
@@ -74,8 +82,11 @@ def compare(measured: dict[str, float], recorded: dict[str, float], tolerance: f
               help=f"Largest absolute difference accepted (default: the registry entry's, else {DEFAULT_TOLERANCE}).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Override a task setting, e.g. data=PATH when the corpus lives elsewhere.")
+@click.option("--allow-download", is_flag=True,
+              help="Let the model's config.json make seqzoo download its data from a URL it names.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def eval_cmd(ref: str, device: str, tolerance: float | None, settings: tuple[str, ...], as_json: bool) -> None:
+def eval_cmd(ref: str, device: str, tolerance: float | None, settings: tuple[str, ...], allow_download: bool,
+             as_json: bool) -> None:
     """Evaluate REF (a pretrained name, a model directory or hf://OWNER/NAME[@REV]) and compare
     with its recorded metrics. Exit code 1 when a metric is off by more than the tolerance.
 
@@ -85,7 +96,7 @@ def eval_cmd(ref: str, device: str, tolerance: float | None, settings: tuple[str
     """
     zoo = get_zoo()
     entry = zoo.catalogue().get(ref)
-    measured, loaded = evaluate_ref(ref, device, settings)
+    measured, loaded = evaluate_ref(ref, device, settings, allow_download)
     recorded = dict(entry.metrics) if entry else {k: float(v) for k, v in loaded.config.get("metrics", {}).items()
                                                   if isinstance(v, int | float) and k in measured}
     if tolerance is None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from zoo.engine.settings import OPTIMIZERS, PRECISIONS, SCHEDULES
+from zoo.cli.params import FiniteFloat
+from zoo.engine.settings import FIELDS, base_type, describe_default, flag
 from zoo.errors import ZooError
 
 _EXTRA, _NAMES = "zoo.train.fields", "zoo.train.names"
@@ -104,6 +105,30 @@ class TrainCommand(click.Command):
             formatter.write_text(f"Defaults of task '{names[0]}' (flags win): {shown}")
 
 
+def _engine_option(field: Any) -> dict[str, Any]:
+    """click.option's arguments for one ``TrainSettings`` field: type, bounds and help from the field."""
+    meta, name = field.metadata, field.name
+    kind = base_type(name)
+    text = f"{meta['help']} [engine default: {describe_default(name)}]"
+    if kind is bool:
+        return {"is_flag": True, "default": None, "help": meta["help"]}
+    if meta.get("choices"):
+        return {"type": click.Choice(meta["choices"]), "help": text}
+    if name == "time":
+        return {"metavar": meta["metavar"], "help": text}
+    low, open_min = meta["min"], meta["open_min"]
+    if kind is int:
+        return {"type": click.IntRange(min=low) if low is not None else click.INT, "help": text}
+    return {"type": FiniteFloat(min=low, min_open=open_min), "help": text}
+
+
+def engine_options(func: Any) -> Any:
+    """Add one flag per field of ``zoo.engine.settings.TrainSettings``, in its order."""
+    for field in reversed(FIELDS):
+        func = click.option(flag(field.name), field.name, **_engine_option(field))(func)
+    return func
+
+
 def _task_attr(task: str, name: str) -> dict[str, Any]:
     """A task class's ``train_defaults`` or ``model_defaults`` (imports the plugin's torch code)."""
     from zoo.cli import get_zoo
@@ -120,27 +145,12 @@ def _task_attr(task: str, name: str) -> dict[str, Any]:
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Task or model setting (repeatable); qualify clashes as task.NAME / model.NAME.")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps.")
-@click.option("--steps", type=click.IntRange(min=1), help="Budget: optimizer steps.")
-@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), help="Budget: passes over the training data.")
-@click.option("--time", "time_budget", metavar="DURATION", help="Budget: wall-clock time such as 90s, 5m or 1h30m.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Global batch size (split across processes).")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Peak learning rate.")
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="Optimizer [default: adamw].")
-@click.option("--precision", type=click.Choice(PRECISIONS), help="fp32, or mixed bf16/fp16 via autocast [default: fp32].")
-@click.option("--compile", "compile_", is_flag=True, help="Compile the network with torch.compile.")
-@click.option("--seed", type=int, help="Random seed: same seed, same weights on CPU [default: 0].")
+@engine_options
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory [default: runs/TASK-MODEL-TIMESTAMP].")
 @click.option("--resume", type=click.Path(file_okay=False), metavar="RUN_DIR", help="Continue an interrupted run.")
-@click.option("--eval-every", type=click.IntRange(min=1), help="Evaluate (and checkpoint) every N steps.")
-@click.option("--log-every", type=click.IntRange(min=1), help="Log training loss every N steps.")
-@click.option("--grad-clip", type=click.FloatRange(min=0), help="Clip the gradient norm (0: off).")
-@click.option("--warmup", type=click.IntRange(min=0), help="Warmup steps [default: 10% of steps, at most 100].")
-@click.option("--schedule", type=click.Choice(SCHEDULES), help="Decay after warmup [default: cosine].")
-@click.option("--weight-decay", type=click.FloatRange(min=0), help="Weight decay [default: the optimizer's].")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line: run_dir, metrics, steps...")
-def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], time_budget: str | None,
-              compile_: bool, as_json: bool, optimizer: str | None, precision: str | None, seed: int | None,
-              **options: Any) -> None:
+def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], as_json: bool, device: str,
+              out: str | None, resume: str | None, **options: Any) -> None:
     """Train MODEL on TASK and save a run directory (weights, config, metrics, resume state).
 
     \b
@@ -152,16 +162,13 @@ def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], ti
     import zoo
 
     fields = {k: v for k, v in options.items() if k.startswith(_FIELD_PREFIX)}
-    engine = {k: v for k, v in options.items() if not k.startswith(_FIELD_PREFIX)}
-    if options.get("resume") is None and not (task and model):
+    engine = {k: v for k, v in options.items() if not k.startswith(_FIELD_PREFIX) and v is not None and v is not False}
+    if resume is None and not (task and model):
         raise ZooError("expected TASK and MODEL (see `zoo list`), or --resume RUN_DIR")
     extra = [f"{k[len(_FIELD_PREFIX):].replace('__', '.', 1)}={v}" for k, v in fields.items() if v is not None]
     try:
-        result = zoo.train(
-            task or "", model or "", settings=[*settings, *extra], time=time_budget, compile=compile_,
-            optimizer=optimizer or "adamw", precision=precision or "fp32", seed=0 if seed is None else seed,
-            progress=True, **engine,
-        )
+        result = zoo.train(task or "", model or "", settings=[*settings, *extra], device=device, out=out,
+                           resume=resume, progress=True, **engine)
     except KeyboardInterrupt:  # before the loop took over the signal, or a second Ctrl-C
         click.echo("interrupted; nothing new was saved", err=True)
         sys.exit(130)

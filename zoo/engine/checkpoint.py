@@ -6,8 +6,15 @@ Layout inside a run directory::
     checkpoint/model-00000100.safetensors    network weights
     checkpoint/state-00000100.safetensors    optimizer tensors, torch RNG, carried TBPTT state
 
-Each file is written atomically and the step's files come before ``resume.json`` names them, so
-a process killed at any moment leaves the previous complete checkpoint in place.
+The order of one checkpoint, each file written atomically (temporary file, fsync, rename):
+
+1. ``state-STEP`` then ``model-STEP`` (the step's weights, serialized once);
+2. ``resume.json`` naming them: the commit point;
+3. older checkpoint files are deleted;
+4. the caller publishes ``model.safetensors`` (a hard link to ``model-STEP``) and ``config.json``.
+
+A process killed at any moment leaves ``resume.json`` naming a complete checkpoint, and the
+published model and config at that step or the one before, never ahead of it.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 
+from zoo.artifacts import check_weights
 from zoo.errors import ZooError
 from zoo.fileio import write_atomic, write_json_atomic
+from zoo.layout import CHECKPOINTS as FOLDER
+from zoo.layout import RESUME, checkpoint_files
+from zoo.sizing import check_shapes
 from zoo.state import State
 
-RESUME = "resume.json"
-FOLDER = "checkpoint"
 FORMAT = 1
 
 
@@ -110,12 +119,11 @@ def save(
     scaler: torch.amp.GradScaler | None,
     carry: State,
     facts: dict[str, Any],
-) -> None:
-    """Write one complete checkpoint for ``step`` (call on rank 0; ``carry`` stacked over ranks)."""
+) -> Path:
+    """Write and commit one checkpoint for ``step``; return its weights file (call on rank 0)."""
     folder = run_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    model_file, state_file = f"model-{step:08d}.safetensors", f"state-{step:08d}.safetensors"
-    write_atomic(folder / model_file, lambda tmp: save_model(net, str(tmp)))
+    model_file, state_file = checkpoint_files(step)
     tensors: dict[str, torch.Tensor] = {}
     meta = {
         "optimizer": _optimizer_parts(optimizer, tensors),
@@ -124,11 +132,25 @@ def save(
         "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
     }
     write_atomic(folder / state_file, lambda tmp: save_file(tensors, str(tmp)))
+    write_atomic(folder / model_file, lambda tmp: save_model(net, str(tmp), metadata={"format": "pt"}))
     record = {"format": FORMAT, "step": step, "files": {"model": model_file, "state": state_file}, **meta, **facts}
     write_json_atomic(run_dir / RESUME, record)
-    for old in folder.iterdir():  # earlier checkpoints are superseded only once resume.json moved on
-        if old.name not in (model_file, state_file):
+    prune(run_dir, record)
+    return folder / model_file
+
+
+def prune(run_dir: Path, record: dict[str, Any]) -> None:
+    """Delete checkpoint files that ``resume.json`` does not name (superseded or half-made)."""
+    folder = run_dir / FOLDER
+    if not folder.is_dir():
+        return
+    keep = set(record["files"].values())
+    for old in folder.iterdir():
+        if old.name not in keep and old.is_file():
             old.unlink(missing_ok=True)
+
+
+_RECORD_KEYS = {"step": int, "files": dict, "settings": dict, "optimizer": dict, "rng": dict, "elapsed": (int, float)}
 
 
 def read(run_dir: Path) -> dict[str, Any]:
@@ -142,11 +164,25 @@ def read(run_dir: Path) -> dict[str, Any]:
         raise ZooError(f"{run_dir}: nothing to resume (no {RESUME}; was it trained with zoo train?)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ZooError(f"{file}: not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ZooError(f"{file}: unsupported resume format")
+    for key, kind in _RECORD_KEYS.items():
+        if key not in record:
+            raise ZooError(f"{file}: '{key}' is missing (a damaged resume file)")
+        if not isinstance(record[key], kind) or isinstance(record[key], bool):
+            expected = kind.__name__ if isinstance(kind, type) else "number"
+            raise ZooError(f"{file}: '{key}' must be {'an object' if kind is dict else 'a ' + expected}")
+    if record["step"] < 0:
+        raise ZooError(f"{file}: 'step' must be zero or more")
     for key in ("model", "state"):
-        if not (run_dir / FOLDER / record["files"][key]).is_file():
-            raise ZooError(f"{run_dir}: checkpoint file {record['files'][key]} is missing")
+        name = record["files"].get(key)
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise ZooError(f"{file}: 'files.{key}' must name a file in {FOLDER}/")
+        if not (run_dir / FOLDER / name).is_file():
+            raise ZooError(f"{run_dir}: checkpoint file {name} is missing")
+        check_weights(run_dir / FOLDER / name)
     return record
 
 
@@ -160,11 +196,24 @@ def restore(
     device: torch.device,
 ) -> State:
     """Load weights, optimizer, scaler and RNG; return the carried state stacked over ranks."""
+    from safetensors import SafetensorError
+
     folder = run_dir / FOLDER
-    load_model(net, str(folder / record["files"]["model"]), strict=True, device=str(device))
-    tensors = load_file(str(folder / record["files"]["state"]))
-    _load_optimizer(optimizer, record["optimizer"], tensors)
-    if scaler is not None and record.get("scaler"):
-        scaler.load_state_dict(record["scaler"])
-    _load_rng(record["rng"], tensors)
-    return unflatten(record.get("carry"), tensors)
+    model_file, state_file = folder / record["files"]["model"], folder / record["files"]["state"]
+    try:
+        check_shapes(net, model_file)
+        load_model(net, str(model_file), strict=True, device=str(device))
+        tensors = load_file(str(state_file))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ZooError(f"{run_dir}: damaged checkpoint ({str(exc).splitlines()[0]})") from None
+    except RuntimeError as exc:
+        raise ZooError(f"{model_file}: does not match the network ({str(exc).splitlines()[0]})") from None
+    try:
+        _load_optimizer(optimizer, record["optimizer"], tensors)
+        if scaler is not None and record.get("scaler"):
+            scaler.load_state_dict(record["scaler"])
+        _load_rng(record["rng"], tensors)
+        return unflatten(record.get("carry"), tensors)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        raise ZooError(f"{state_file}: damaged optimizer, RNG or carried state ({type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0] if str(exc) else ''})") from None

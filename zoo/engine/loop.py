@@ -251,6 +251,14 @@ class Trainer:
         if self.dist.is_main:
             self._save(self, carry)
 
+    def resume_from(self, record: dict[str, Any], stacked: State) -> None:
+        """Continue from a checkpoint's progress counters and carried state."""
+        self.restore_carry(stacked)
+        self.step, self.elapsed = int(record["step"]), float(record["elapsed"])
+        self.tokens = int(record.get("tokens") or 0)
+        self.metrics = {k: v for k, v in dict(record.get("metrics") or {}).items() if k != "train_loss"}
+        self.last_loss = record.get("last_loss")
+
     def restore_carry(self, stacked: State) -> None:
         """This rank's slice of a carried state saved stacked over ranks."""
         if stacked is None:

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from zoo.fileio import write_text_atomic
-
-METRICS = "metrics.jsonl"
+from zoo.layout import METRICS
 
 Mode = Literal["bar", "lines", "off"]
 

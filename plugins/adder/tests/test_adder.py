@@ -18,7 +18,6 @@ from zoo_adder.task import AdderTask, exact_match, parse_sum
 
 import zoo
 import zoo.testing
-from zoo import assemble
 
 ZOO = Path(sys.executable).with_name("zoo")
 
@@ -29,7 +28,7 @@ def numbers(bits: torch.Tensor) -> torch.Tensor:
 
 
 def make_task(*settings: str) -> AdderTask:
-    task = assemble.make_task(assemble.recipe("adder", "gru", list(settings)))
+    task = zoo.testing.make_task(zoo.testing.recipe("adder", "gru", list(settings)))
     task.prepare(seed=0)
     return task
 
@@ -160,7 +159,7 @@ def test_sum_parsing_and_config_bounds():
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> zoo.engine.TrainResult:
+def trained(tmp_path_factory) -> zoo.TrainResult:
     out = tmp_path_factory.mktemp("adder") / "run"
     with zoo.testing.one_thread():
         return zoo.train("adder", "rnn", out=out, seed=0)

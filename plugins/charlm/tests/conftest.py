@@ -16,8 +16,8 @@ from zoo_charlm.config import CharLMConfig
 from zoo_charlm.task import CharLMTask
 
 import zoo
-from zoo import assemble, hookimpl
-from zoo.plugins import Zoo, use
+from zoo import hookimpl
+from zoo.testing import Zoo, make_network, make_task, recipe, use
 
 TEXT = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, "
@@ -79,12 +79,12 @@ def make(corpus: Path, *settings: str, seed: int = 0, hidden: int = 24):
     """A prepared task and a fresh network for ``corpus`` with ``name=value`` settings."""
     z = Zoo()
     z.add_plugin(_Plugin(), "charlm-test")
-    r = assemble.recipe("charlm", "tinylstm", [f"data={corpus}", "window=16", *settings],
+    r = recipe("charlm", "tinylstm", [f"data={corpus}", "window=16", *settings],
                         model_values={"hidden_size": hidden}, zoo=z)
-    task = assemble.make_task(r, z)
+    task = make_task(r, z)
     task.prepare(seed)
     torch.manual_seed(seed)
-    return task, assemble.make_network(r, task, z)
+    return task, make_network(r, task, z)
 
 
 @pytest.fixture

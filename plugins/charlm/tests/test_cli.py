@@ -37,7 +37,7 @@ def test_train_on_builtin_corpus_then_sample(tmp_path: Path):
     first = zoo(*sample, env=env)
     assert first.returncode == 0, first.stderr
     # same seed, same text: the command line and the library agree character for character
-    from zoo.artifacts import load_model_dir
+    from zoo.testing import load_model_dir
 
     again = load_model_dir(run).run("The ", length=40, seed=5, temperature=0.8)
     assert first.stdout.rstrip("\n") == again.rstrip("\n")

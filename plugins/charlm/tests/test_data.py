@@ -11,8 +11,7 @@ import pytest
 from zoo_charlm import data
 from zoo_charlm.data import Dataset
 
-from zoo import ZooError
-from zoo.fileio import sha256_file
+from zoo import ZooError, sha256_file
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import torch
 from zoo_charlm.task import generate
 
 from zoo import RunOptions, ZooError
-from zoo.artifacts import load_model_dir, save_model_dir
-from zoo.assemble import recipe
+from zoo.testing import load_model_dir, recipe, save_model_dir
 
 
 def test_step_by_step_logits_equal_full_sequence_logits(build):

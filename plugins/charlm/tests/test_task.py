@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from zoo_charlm import task as task_module
 
+import zoo
 from zoo import Shard, ZooError
 
 from .conftest import TEXT
@@ -32,11 +34,16 @@ def test_vocabulary_and_split(build):
     assert task.state_dict() == {"chars": task.chars}
 
 
-def test_text_shorter_than_a_window_is_a_clear_error(build, tmp_path):
+def test_text_too_short_for_a_held_out_split_trains_and_evaluates_on_all_of_it(build, tmp_path, capsys):
     short = tmp_path / "short.txt"
     short.write_text("just a few words\n", encoding="utf-8")
-    with pytest.raises(ZooError, match="too short for one training window of 16"):
-        build(path=short)
+    task, _ = build(path=short)
+    assert task.toy and len(task.train_ids) == len(task.val_ids) == 17 and task.window == 16
+    assert "evaluating on the training text (no held-out split)" in capsys.readouterr().err
+    one = tmp_path / "one.txt"
+    one.write_text("x", encoding="utf-8")
+    with pytest.raises(ZooError, match="the text has 1 character; a language model needs at least 2"):
+        build(path=one)
 
 
 def test_streams_are_contiguous_and_batches_are_pure(build):
@@ -170,3 +177,59 @@ def test_streams_restart_from_zero_state_staggered(build):
     assert out.loss.item() != pytest.approx(task.loss(net, {"x": b["x"], "y": b["y"]}, state).loss.item())
     never, _ = build("reset_every=0")
     assert "keep" not in never.batch(7, 6, Shard())
+
+
+def constant_net(task, net):
+    """Make ``net`` predict the same distribution everywhere; return its log-probabilities."""
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.copy_(torch.randn(len(task.chars), generator=torch.Generator().manual_seed(1)))
+    return torch.log_softmax(net.head.bias, dim=0)
+
+
+def test_enwik8_split_is_90_5_5_with_a_test_split_reported_in_bits(build, tmp_path):
+    path = tmp_path / "gen.txt"
+    text = "".join(chr(97 + (i * 7) % 23) for i in range(2000))
+    path.write_text(text, encoding="utf-8")
+    task, net = build("split=enwik8", path=path)
+    assert (len(task.train_ids), len(task.val_ids), len(task.test_ids)) == (1800, 100, 100)
+    whole = np.concatenate([task.train_ids, task.val_ids, task.test_ids])
+    assert "".join(task.chars[i] for i in whole.tolist()) == text  # in order, nothing lost
+    log_p = constant_net(task, net)
+    metrics = task.evaluate(net, torch.device("cpu"))
+    expected = -log_p[ids(task.test_ids[1:])].mean().item()
+    assert metrics["test_loss"] == pytest.approx(expected, rel=1e-5)
+    assert metrics["test_bpc"] == pytest.approx(expected / math.log(2), rel=1e-5)
+    assert {"val_loss", "val_bpc"} <= set(metrics)
+
+
+def test_bounded_evaluation_scores_16_evenly_spaced_pieces(build):
+    task, net = build("val_chars=32")
+    log_p = constant_net(task, net)
+    val = ids(task.val_ids)
+    per = (len(val) - 1) // 16
+    targets = torch.cat([val[s * per + 1 : s * per + 3] for s in range(16)])  # 2 = 32 / 16 each
+    bounded = task.evaluate_bounded(net, torch.device("cpu"))
+    assert bounded["val_chars"] == 32
+    assert bounded["val_loss"] == pytest.approx(-log_p[targets].mean().item(), rel=1e-5)
+    full = task.evaluate(net, torch.device("cpu"))
+    assert full["val_loss"] == pytest.approx(-log_p[val[1:]].mean().item(), rel=1e-5)
+    assert "val_chars" not in full
+
+
+def test_a_split_below_the_cap_is_always_evaluated_whole(build):
+    task, net = build()  # default cap 250,000 characters; this validation text is ~220
+    assert task.evaluate_bounded(net, torch.device("cpu")) is None
+    task0, net0 = build("val_chars=0")  # 0: no cap at all
+    assert task0.evaluate_bounded(net0, torch.device("cpu")) is None
+
+
+def test_training_evaluates_bounded_then_the_whole_split_at_the_end(test_zoo, corpus, tmp_path):
+    result = zoo.train("charlm", "tinylstm", settings=[f"data={corpus}", "window=16", "val_chars=32"],
+                       steps=4, eval_every=4, batch_size=4, out=tmp_path / "run")
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    assert [r["step"] for r in evals] == [4, 4]
+    assert evals[0]["val_chars"] == 32  # the periodic one, bounded
+    assert "val_chars" not in evals[1] and "val_chars" not in result.metrics  # then the full split
+    assert result.metrics["val_loss"] == evals[1]["val_loss"]

@@ -15,7 +15,7 @@ from zoo_names.data import held_out, load
 from zoo_names.task import NamesTask, scores
 
 import zoo
-from zoo import assemble
+from zoo import testing
 
 ZOO = Path(sys.executable).with_name("zoo")
 TUTORIAL_LANGUAGES = {
@@ -25,7 +25,7 @@ TUTORIAL_LANGUAGES = {
 
 
 def make_task(*settings: str) -> NamesTask:
-    task = assemble.make_task(assemble.recipe("names", "gru", list(settings)))
+    task = testing.make_task(testing.recipe("names", "gru", list(settings)))
     task.prepare(seed=0)
     return task
 

@@ -13,7 +13,7 @@ from zoo_rnn.models import GRU, LSTM, ElmanRNN
 
 import zoo
 import zoo.testing
-from zoo.config import build
+from zoo.testing import build_config
 
 
 @pytest.fixture(autouse=True)
@@ -256,7 +256,7 @@ def test_output_size_and_state_layout() -> None:
 )
 def test_bad_settings_are_clear_errors(cls: type, values: dict, message: str) -> None:
     with pytest.raises(zoo.ZooError, match=message):
-        build(cls, values, owner="model")
+        build_config(cls, values, owner="model")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (cuDNN path)")

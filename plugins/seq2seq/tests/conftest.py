@@ -14,8 +14,7 @@ import pytest
 import zoo_seq2seq.plugin
 
 import zoo
-from zoo.plugins import Zoo, use
-from zoo.testing import TinyGRU, TinyGRUConfig
+from zoo.testing import TinyGRU, TinyGRUConfig, Zoo, use
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 import pytest
 from zoo_seq2seq.config import Seq2SeqConfig
@@ -96,7 +95,7 @@ def test_tsv_file_pairs_and_errors(tmp_path) -> None:
 
 def test_large_file_holds_out_whole_sources() -> None:
     pairs = [(f"w{i % 50}", f"t{i}") for i in range(200)]  # each source appears 4 times
-    split = split_file_pairs(pairs, 0.1, random.Random(0))
+    split = split_file_pairs(pairs, 0.1, 0)
     assert not split.evaluated_on_train
     assert len({s for s, _ in split.held_out}) == 5
     assert not {s for s, _ in split.train} & {s for s, _ in split.held_out}
@@ -108,3 +107,17 @@ def test_vocab_round_trip_and_unknown_characters() -> None:
     assert vocab.decode([*vocab.encode("queen"), EOS, *vocab.encode("x" if "x" in vocab.index else "q")]) == "queen"
     with pytest.raises(ZooError, match=r"outside the model's vocabulary: '1', 'Z'"):
         vocab.encode("kZng1")
+
+
+def test_a_tsv_file_is_a_packed_table_split_by_whole_sources(tmp_path) -> None:
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"s{i % 300}\tt{i}\n" for i in range(3000)), encoding="utf-8")  # 10 lines per source
+    pairs = load_pairs(Seq2SeqConfig(data=str(path), held_out_fraction=0.1), seed=0)
+    train, held = set(pairs.train), set(pairs.held_out)
+    assert len(train) + len(held) == 3000 and not train & held
+    assert len({s for s, _ in held}) == 30  # 10% of the 300 distinct sources, each whole
+    assert not {s for s, _ in train} & {s for s, _ in held}
+    again = load_pairs(Seq2SeqConfig(data=str(path), held_out_fraction=0.1), seed=0)
+    assert list(again.held_out) == list(pairs.held_out) and pairs.digest() == again.digest()
+    other = load_pairs(Seq2SeqConfig(data=str(path), held_out_fraction=0.1), seed=1)
+    assert set(other.held_out) != held and other.digest() != pairs.digest()

@@ -104,7 +104,7 @@ def test_teacher_forcing_below_one_feeds_predictions(tiny) -> None:
 def test_first_party_backbones_ignore_padding_and_beam_search(model: str) -> None:
     """The installed rnn/lstm/gru (the LSTM's state is an (h, c) pair): padding changes neither
     the decoder's initial state nor the decode, and beam search reorders their states."""
-    from zoo.plugins import current
+    from zoo.testing import current
 
     if model not in current().models:
         pytest.skip(f"model '{model}' is not installed")

@@ -14,7 +14,7 @@ from zoo_seq2seq.data import ANTONYMS
 from zoo_seq2seq.task import Seq2SeqTask
 
 import zoo
-from zoo.plugins import current
+from zoo.testing import current
 
 
 def zoo_script() -> str:
@@ -23,7 +23,7 @@ def zoo_script() -> str:
 
 
 @pytest.fixture(scope="module")
-def antonyms_run(tmp_path_factory: pytest.TempPathFactory) -> zoo.engine.TrainResult:
+def antonyms_run(tmp_path_factory: pytest.TempPathFactory) -> zoo.TrainResult:
     """A real GRU trained on the six pairs until held-out (= training) exact-match reaches 1.
 
     Evaluating only every 100 steps lets it train past the first greedy-perfect step: a model
@@ -51,6 +51,8 @@ def test_antonyms_train_to_exact_match_one_and_answer(antonyms_run) -> None:
         assert loaded.run(source) == target
         assert loaded.run(source, beam=4) == target
     assert loaded.config["vocabulary"]["max_source"] == 5
+    assert set(loaded.config["vocabulary"]["chars"]) >= set("abcdefghijklmnopqrstuvwxyz")  # the exercise's a-z
+    assert loaded.run("mans").isalpha()  # a word outside the six pairs is read, not refused
 
 
 @pytest.mark.slow

@@ -8,13 +8,18 @@ format), so held-out exact-match measures generalisation, not recall.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 import string
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
-from zoo import ZooError
+import numpy as np
+
+from zoo import LineTable, ZooError
 from zoo_seq2seq.config import DATASETS, Seq2SeqConfig
 
 Pair = tuple[str, str]
@@ -29,6 +34,10 @@ ANTONYMS: tuple[Pair, ...] = (
 )
 """The classic exercise's six pairs, verbatim (including its 'man' -> 'women')."""
 
+ALPHABETS = {"antonyms": string.ascii_lowercase, "reverse": string.ascii_lowercase}
+"""Characters a built-in set's vocabulary always holds, beyond those its pairs use: the antonyms
+exercise works over a-z, so a model trained on six pairs still reads any lower-case word."""
+
 SMALL_FILE = 20
 """User files with fewer pairs than this are evaluated on their training pairs: nothing to spare."""
 
@@ -37,10 +46,61 @@ SMALL_FILE = 20
 class Pairs:
     """A training set and the pairs evaluation uses."""
 
-    train: list[Pair]
-    held_out: list[Pair]
+    train: Sequence[Pair]
+    held_out: Sequence[Pair]
     evaluated_on_train: bool = False
     """True when ``held_out`` *is* the training set (antonyms, small files): memorisation only."""
+    table: LineTable | None = None
+    """The packed file behind ``train`` and ``held_out`` (user files), else None (lists)."""
+
+    def chars(self) -> str:
+        """Every character of every pair, sorted."""
+        if self.table is not None:
+            return self.table.chars
+        return "".join(sorted({c for s, t in [*self.train, *self.held_out] for c in s + t}))
+
+    def longest(self) -> tuple[int, int]:
+        """Characters in the longest source and the longest target."""
+        if self.table is not None:
+            return int(self.table.field_lengths(0).max()), int(self.table.field_lengths(1).max())
+        every = [*self.train, *self.held_out]
+        return max(len(s) for s, _ in every), max(len(t) for _, t in every)
+
+    def digest(self) -> str:
+        """sha256 of the training pairs (a file: of its bytes and the split), 16 hex digits."""
+        if self.table is not None:
+            h = hashlib.sha256()
+            with open(self.table.path, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    h.update(block)
+            h.update(np.asarray(self.train.rows if isinstance(self.train, TableRows) else []).tobytes())
+            return h.hexdigest()[:16]
+        import json
+
+        return hashlib.sha256(json.dumps(list(self.train), ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+class TableRows(Sequence[Pair]):
+    """Some rows of a LineTable as a sequence of (source, target), decoded when indexed."""
+
+    def __init__(self, table: LineTable, rows: np.ndarray) -> None:
+        self.table, self.rows = table, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Pair: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Pair]: ...
+    def __getitem__(self, i: int | slice) -> Pair | list[Pair]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        source, target = self.table.row(int(self.rows[i]))
+        return source, target
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TableRows) and other.table is self.table and np.array_equal(other.rows, self.rows)
 
 
 def load_pairs(config: Seq2SeqConfig, seed: int) -> Pairs:
@@ -59,7 +119,7 @@ def load_pairs(config: Seq2SeqConfig, seed: int) -> Pairs:
         raise ZooError(
             f"data '{config.data}': not a built-in set ({', '.join(DATASETS)}) nor an existing file"
         )
-    return split_file_pairs(read_tsv(path), config.held_out_fraction, rng)
+    return file_pairs(path, config.held_out_fraction, seed)
 
 
 # -- generators ------------------------------------------------------------------------------
@@ -160,17 +220,42 @@ def read_tsv(path: Path) -> list[Pair]:
     return pairs
 
 
-def split_file_pairs(pairs: list[Pair], fraction: float, rng: random.Random) -> Pairs:
-    """Hold out a share of the distinct sources (all lines with a held-out source go together)."""
+def file_pairs(path: Path, fraction: float, seed: int) -> Pairs:
+    """A TSV file as a packed table (no Python object per line), split by ``held_out_rows``."""
+    table = LineTable(path, columns=2, expected="source<TAB>target")
+    if len(table) < SMALL_FILE:
+        every = TableRows(table, np.arange(len(table)))
+        return Pairs(every, every, evaluated_on_train=True, table=table)
+    held = held_out_rows(table.field_hashes(0, _salt(seed)), fraction, seed)
+    rows = np.arange(len(table))
+    return Pairs(TableRows(table, rows[~held]), TableRows(table, rows[held]), table=table)
+
+
+def split_file_pairs(pairs: list[Pair], fraction: float, seed: int) -> Pairs:
+    """``file_pairs``'s rule on pairs already in memory."""
     if len(pairs) < SMALL_FILE:
         return Pairs(pairs, pairs, evaluated_on_train=True)
-    sources = sorted({s for s, _ in pairs})
-    rng.shuffle(sources)
-    held = set(sources[: max(1, round(fraction * len(sources)))])
+    salt = _salt(seed)
+    held = held_out_rows(np.array([zlib.crc32(s.encode(), salt) for s, _ in pairs], dtype=np.uint32), fraction, seed)
     return Pairs(
-        train=[p for p in pairs if p[0] not in held],
-        held_out=[p for p in pairs if p[0] in held],
+        train=[p for p, h in zip(pairs, held, strict=True) if not h],
+        held_out=[p for p, h in zip(pairs, held, strict=True) if h],
     )
+
+
+def _salt(seed: int) -> int:
+    return zlib.crc32(f"seq2seq:{seed}".encode())
+
+
+def held_out_rows(source_hashes: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Which rows are held out: a share of the distinct sources (grouped by hash, shuffled by the
+    seed), with every line of a held-out source, so no source is in both splits."""
+    distinct = np.unique(source_hashes)
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    chosen = distinct[order[: max(1, round(fraction * len(distinct)))]]
+    if len(chosen) == len(distinct):
+        chosen = chosen[:-1]
+    return np.isin(source_hashes, chosen)
 
 
 # -- vocabulary ------------------------------------------------------------------------------

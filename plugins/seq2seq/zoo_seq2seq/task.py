@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -14,7 +12,7 @@ from torch.nn import functional as F
 
 import zoo
 from zoo_seq2seq.config import Seq2SeqConfig
-from zoo_seq2seq.data import BOS, EOS, PAD, SPECIALS, Pairs, Vocab, load_pairs
+from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, SPECIALS, Pairs, Vocab, load_pairs
 from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet, unwrap
 
@@ -51,11 +49,8 @@ class Seq2SeqTask(zoo.Task):
     def prepare(self, seed: int) -> None:
         self.seed = seed
         self.pairs = load_pairs(self.config, seed)
-        every = self.pairs.train + self.pairs.held_out
-        self.vocab = Vocab.from_pairs(every)
-        self.max_source = max(len(s) for s, _ in every)
-        self.max_target = max(len(t) for _, t in every)
-        self._train = [(self.vocab.encode(s), self.vocab.encode(t)) for s, t in self.pairs.train]
+        self.vocab = Vocab(set(self.pairs.chars()) | set(ALPHABETS.get(self.config.data, "")))
+        self.max_source, self.max_target = self.pairs.longest()
 
     def state_dict(self) -> dict[str, Any]:
         return {"chars": self._vocab().chars, "max_source": self.max_source, "max_target": self.max_target}
@@ -68,8 +63,7 @@ class Seq2SeqTask(zoo.Task):
             raise zoo.ZooError(f"seq2seq vocabulary in config.json is incomplete or malformed ({exc})") from None
 
     def fingerprint(self) -> str:
-        text = json.dumps(self._pairs().train, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return self._pairs().digest()
 
     def _vocab(self) -> Vocab:
         if self.vocab is None:
@@ -82,7 +76,7 @@ class Seq2SeqTask(zoo.Task):
         return self.pairs
 
     # -- network -------------------------------------------------------------------------------
-    def build(self, backbone: zoo.task.Backbone) -> nn.Module:
+    def build(self, backbone: zoo.Backbone) -> nn.Module:
         return Seq2SeqNet(backbone, len(self._vocab()), self.config.embedding_size, self.config.attention)
 
     # -- training ------------------------------------------------------------------------------
@@ -91,10 +85,11 @@ class Seq2SeqTask(zoo.Task):
 
     def batch(self, step: int, batch_size: int, shard: zoo.Shard) -> dict[str, Tensor]:
         """Rows ``step * batch_size ...`` of an endless stream of per-epoch shuffles of training."""
-        n = len(self._train)
-        positions = range(step * batch_size, (step + 1) * batch_size)
-        rows = [self._train[_epoch_order(self.seed, pos // n, n)[pos % n]] for pos in positions]
-        return encode_batch(rows[shard.rows(batch_size)])
+        train, vocab = self._pairs().train, self._vocab()
+        n = len(train)
+        positions = range(step * batch_size, (step + 1) * batch_size)[shard.rows(batch_size)]
+        pairs = [train[int(_epoch_order(self.seed, pos // n, n)[pos % n])] for pos in positions]
+        return encode_batch([(vocab.encode(s), vocab.encode(t)) for s, t in pairs])
 
     def loss(self, net: nn.Module, batch: dict[str, Tensor], state: Any) -> zoo.StepOutput:
         logits = net(batch["source"], batch["source_lengths"], batch["target_in"], self.config.teacher_forcing)
@@ -188,10 +183,11 @@ class Seq2SeqTask(zoo.Task):
 
 
 @lru_cache(maxsize=4)
-def _epoch_order(seed: int, epoch: int, n: int) -> list[int]:
-    """The shuffled order of the training pairs in one epoch: a function of (seed, epoch) only."""
+def _epoch_order(seed: int, epoch: int, n: int) -> Tensor:
+    """The shuffled order of the training pairs in one epoch: a function of (seed, epoch) only
+    (a tensor, not a list: a million-pair file would otherwise hold a million Python ints)."""
     generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=generator).tolist()
+    return torch.randperm(n, generator=generator)
 
 
 def encode_batch(rows: Sequence[tuple[list[int], list[int]]]) -> dict[str, Tensor]:
