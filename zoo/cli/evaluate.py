@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from zoo.cli import get_zoo
+from zoo.cli.params import FiniteFloat
 from zoo.errors import ZooError
 
 DEFAULT_TOLERANCE = 1e-4
@@ -78,7 +79,7 @@ def compare(measured: dict[str, float], recorded: dict[str, float], tolerance: f
 @click.command("eval")
 @click.argument("ref")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("--tolerance", type=click.FloatRange(min=0.0),
+@click.option("--tolerance", type=FiniteFloat(min=0.0),
               help=f"Largest absolute difference accepted (default: the registry entry's, else {DEFAULT_TOLERANCE}).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Override a task setting, e.g. data=PATH when the corpus lives elsewhere.")

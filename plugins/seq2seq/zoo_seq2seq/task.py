@@ -6,13 +6,14 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 import zoo
 from zoo_seq2seq.config import Seq2SeqConfig
-from zoo_seq2seq.data import BOS, EOS, PAD, Pairs, Vocab, load_pairs
+from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, Pairs, Vocab, load_pairs
 from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet, unwrap
 
@@ -49,7 +50,7 @@ class Seq2SeqTask(zoo.Task):
     def prepare(self, seed: int) -> None:
         self.seed = seed
         self.pairs = load_pairs(self.config, seed)
-        self.vocab = Vocab(self.pairs.chars())
+        self.vocab = Vocab(set(self.pairs.chars()) | set(ALPHABETS.get(self.config.data, "")))
         self.max_source, self.max_target = self.pairs.longest()
 
     def state_dict(self) -> dict[str, Any]:
@@ -101,10 +102,24 @@ class Seq2SeqTask(zoo.Task):
     @torch.no_grad()
     def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
         """Greedy exact-match and token accuracy, and teacher-forced loss, on the held-out pairs."""
+        return self._evaluate(net, device, self._pairs().held_out)
+
+    @torch.no_grad()
+    def evaluate_bounded(self, net: nn.Module, device: torch.device) -> dict[str, float] | None:
+        """During training, at most ``eval_pairs`` held-out pairs, evenly spaced over them (a big
+        file's held-out share can be 100,000 pairs); None (all of them) when there are fewer."""
+        held, cap = self._pairs().held_out, self.config.eval_pairs
+        if not cap or len(held) <= cap:
+            return None
+        picked = [held[int(i)] for i in np.linspace(0, len(held) - 1, cap).round().astype(int)]
+        return {**self._evaluate(net, device, picked), "eval_pairs": float(cap)}
+
+    @torch.no_grad()
+    def _evaluate(self, net: nn.Module, device: torch.device, held: Sequence[tuple[str, str]]) -> dict[str, float]:
         model = unwrap(net)
         was_training = model.training
         model.eval()
-        vocab, held = self._vocab(), self._pairs().held_out
+        vocab = self._vocab()
         exact = correct = tokens = 0
         loss_sum = 0.0
         for start in range(0, len(held), EVAL_BATCH):
