@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 import zoo
 from zoo_seq2seq.config import Seq2SeqConfig
-from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, Pairs, Vocab, load_pairs
+from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, SPECIALS, Pairs, Vocab, load_pairs
 from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet, unwrap
 
@@ -168,6 +168,33 @@ class Seq2SeqTask(zoo.Task):
         finally:
             model.train(was_training)
         yield vocab.decode(best.tokens)
+
+
+    def steps(self, net: nn.Module, text: str) -> zoo.Steps:
+        """One step per decoder step. ``SOURCE => TARGET`` scores the given target (teacher
+        forcing: the true next character and the loss at each step); a plain ``SOURCE`` feeds
+        the decoder its own greedy answer, with no truth to score."""
+        source_text, arrow, target_text = text.partition(" => ")
+        vocab, model = self._vocab(), unwrap(net)
+        if not source_text:
+            raise zoo.ZooError("empty input: give a source string, or SOURCE => TARGET")
+        device = next(model.parameters()).device
+        ids = vocab.encode(source_text)
+        source = torch.tensor([ids], dtype=torch.long, device=device)
+        length = torch.tensor([len(ids)], dtype=torch.long)
+        if arrow:
+            answer, targets = vocab.encode(target_text), [*vocab.encode(target_text), EOS]
+        else:
+            answer = [t for t in greedy(model, source, length, 2 * self.max_target + 2)[0].tokens if t != EOS]
+            targets = [None] * (len(answer) + 1)
+        memory, state = model.encode(source, length)
+        feed = torch.tensor([[BOS, *answer]], dtype=torch.long, device=device)
+        x = model.target_embedding(feed)
+        hidden, _ = model.decoder(x, state)
+        logits = model.readout(hidden, memory)[0][0]
+        names = [*SPECIALS, *vocab.chars]
+        return zoo.Steps([names[i] for i in feed[0].tolist()], logits, names, targets,
+                         zoo.Probe(model.decoder, x, state))
 
 
 @lru_cache(maxsize=4)
