@@ -31,6 +31,7 @@ class ToyConfig:
     nan_at: int = option(-1, "step whose loss is NaN (-1: none)")
     signal_at: int = option(-1, "step at which the process signals itself (-1: none)")
     signal_name: str = option("SIGINT", "the signal sent at signal_at")
+    signal_twice: bool = option(False, "send the signal twice at signal_at")
     dropout: float = option(0.0, "dropout before the head")
 
 
@@ -96,7 +97,8 @@ class CopyTask(Task):
 
     def batch(self, step: int, batch_size: int, shard: Shard):
         if step == self.config.signal_at:
-            os.kill(os.getpid(), getattr(signal, self.config.signal_name))
+            for _ in range(2 if self.config.signal_twice else 1):
+                os.kill(os.getpid(), getattr(signal, self.config.signal_name))
         g = torch.Generator().manual_seed(1000 + step)
         rows = self.data[torch.randint(self.config.rows, (batch_size,), generator=g)]
         return {"x": rows[shard.rows(batch_size)], "step": torch.tensor(step)}
@@ -534,3 +536,15 @@ def test_a_models_lr_scale_scales_the_default_learning_rate_but_not_a_given_one(
     given = zoo.train("copy", "slow", out=tmp_path / "b", steps=1, lr=0.02)
     settings = [json.loads((r.run_dir / "config.json").read_text())["training"]["settings"]["lr"] for r in (scaled, given)]
     assert settings == [0.02 * 0.25, 0.02]  # copy's default lr is 0.02
+
+
+def test_in_a_library_a_second_signal_is_a_keyboard_interrupt_and_the_last_checkpoint_stays(tmp_path):
+    """A notebook's kernel must survive: only the zoo command turns the second signal into an exit."""
+    from zoo.engine import signals
+
+    signals.exit_on_second_signal(False)
+    with pytest.raises(KeyboardInterrupt):
+        zoo.train("copy", "tiny", steps=12, eval_every=4, settings=["signal_at=6", "signal_twice=true"],
+                  out=tmp_path / "r")
+    assert json.loads((tmp_path / "r" / "resume.json").read_text())["step"] == 4
+    assert all(torch.isfinite(t).all() for t in weights(tmp_path / "r").values())
