@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+SCHEMA_VERSION = 1
+"""Of compare.json (and of ``zoo compare --json``, which prints the same object)."""
+
 
 @dataclass
 class RunOutcome:
@@ -59,4 +62,4 @@ class Comparison:
     """Ctrl-C (or SIGTERM) stopped the comparison: the runs after the interrupted one never ran."""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
