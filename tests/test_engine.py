@@ -52,9 +52,25 @@ class Net(nn.Module):
         return self.head(self.drop(y)), state
 
 
+class Stateless(zoo.Model):
+    """Declares no state: each output mixes the current and the previous input only."""
+
+    carries_state = False
+
+    def __init__(self, input_size: int, config: TinyGRUConfig) -> None:
+        super().__init__(input_size, config)
+        self.mix = nn.Linear(2 * input_size, config.hidden_size)
+        self.output_size = config.hidden_size
+
+    def forward(self, x, state=None, lengths=None):
+        previous = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1)
+        return torch.tanh(self.mix(torch.cat([x, previous], dim=-1))), None
+
+
 class CopyTask(Task):
     """Predict the previous token: learnable in a few dozen steps."""
 
+    uses_state = False
     train_defaults = {"steps": 40, "batch_size": 8, "lr": 0.02, "eval_every": 10, "log_every": 5}
 
     @property
@@ -137,6 +153,7 @@ class ToyPlugin:
     @hookimpl
     def register_models(self, register):
         register("tiny", TinyGRU, config=TinyConfig, summary="one-layer GRU")
+        register("stateless", Stateless, config=TinyGRUConfig, summary="mixes two inputs")
 
 
 @pytest.fixture(autouse=True)
@@ -360,3 +377,34 @@ def test_the_engine_does_the_arithmetic_of_a_hand_written_tbptt_loop(tmp_path):
 
     assert same(weights(run), reference(carry=True))
     assert not same(weights(run), reference(carry=False))
+
+
+def test_a_stateless_model_trains_on_a_task_that_passes_no_state_and_is_refused_by_one_that_does(tmp_path):
+    result = zoo.train("copy", "stateless", out=tmp_path / "copy", steps=80, eval_every=80, lr=0.05)
+    # 4 of 5 targets are the previous input (in reach); the first is a guess: ceiling about 0.83
+    assert result.metrics["accuracy"] > 0.75
+    with pytest.raises(zoo.ZooError, match=r"^task 'stream' carries state; model 'stateless' is stateless$"):
+        zoo.train("stream", "stateless", out=tmp_path / "stream", steps=2)
+    assert not (tmp_path / "stream").exists()
+
+
+def test_the_cli_refuses_a_model_that_does_not_fit_in_one_line_and_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from zoo.cli import cli
+
+    result = CliRunner().invoke(cli, ["train", "stream", "stateless", "--steps", "2", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: task 'stream' carries state; model 'stateless' is stateless"
+
+
+def test_a_models_lr_scale_scales_the_default_learning_rate_but_not_a_given_one(tmp_path, toy_zoo):
+    class Slow(Stateless):
+        lr_scale = 0.25
+
+    toy_zoo.add_plugin(type("P", (), {"register_models": hookimpl(
+        lambda self, register: register("slow", Slow, config=TinyGRUConfig, summary="slow"))})(), "slow")
+    scaled = zoo.train("copy", "slow", out=tmp_path / "a", steps=1)
+    given = zoo.train("copy", "slow", out=tmp_path / "b", steps=1, lr=0.02)
+    settings = [json.loads((r.run_dir / "config.json").read_text())["training"]["settings"]["lr"] for r in (scaled, given)]
+    assert settings == [0.02 * 0.25, 0.02]  # copy's default lr is 0.02

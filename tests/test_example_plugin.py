@@ -66,14 +66,14 @@ def test_zoo_list_shows_the_example_with_its_distribution(fresh: FreshEnv) -> No
     tasks = {t["name"]: t for t in listing["tasks"]}
     models = {m["name"]: m for m in listing["models"]}
     assert tasks["parity"]["distribution"] == DIST
-    assert models["mingru"]["distribution"] == DIST
+    assert models["mingru-example"]["distribution"] == DIST
     assert models["gru"]["distribution"] == "seqzoo-rnn"  # first-party plugins still there
     text = fresh.zoo("list").stdout
-    assert any(line.split()[0] == "mingru" and f"[{DIST}]" in line for line in text.splitlines())
+    assert any(line.split()[0] == "mingru-example" and f"[{DIST}]" in line for line in text.splitlines())
     plugins = json.loads(fresh.zoo("plugins", "--json").stdout)["plugins"]
     mine = next(p for p in plugins if p["distribution"] == DIST)
     assert mine["status"] == "loaded"
-    assert sorted(mine["registered"]) == ["model:mingru", "task:parity"]
+    assert sorted(mine["registered"]) == ["model:mingru-example", "task:parity"]
 
 
 def test_new_task_trains_with_a_first_party_model_and_runs(fresh: FreshEnv) -> None:
@@ -92,12 +92,12 @@ def test_new_task_trains_with_a_first_party_model_and_runs(fresh: FreshEnv) -> N
 
 
 def test_new_model_trains_a_first_party_task_and_runs(fresh: FreshEnv) -> None:
-    out = fresh.zoo("train", "count", "mingru", "--set", "pattern=0,1,2,1", "--steps", "150",
+    out = fresh.zoo("train", "count", "mingru-example", "--set", "pattern=0,1,2,1", "--steps", "150",
                     "--out", "count-mingru", "--json").stdout
     result = json.loads(out.strip().splitlines()[-1])
     run_dir = fresh.root / "count-mingru"
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["model"]["name"] == "mingru"
+    assert config["model"]["name"] == "mingru-example"
     assert config["model"]["distribution"] == DIST
     losses = [r["loss"] for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "loss" in r]
     assert losses[-1] < losses[0]

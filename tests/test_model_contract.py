@@ -27,6 +27,8 @@ INSTALLED = current().models  # captured at collection: tests that swap the zoo 
 def test_installed_model_meets_contract(name: str, check: str) -> None:
     component = INSTALLED[name]
     config = build(component.config, {}, owner=f"model '{name}'")
+    if not zoo.testing.applies(check, component.load(), config):
+        pytest.skip(f"'{check}' does not apply to what model '{name}' declares")
     zoo.testing.CHECKS[check](component.load(), config)
 
 
@@ -123,8 +125,92 @@ class WrongOutputSize(TinyRNN):
         self.output_size = config.hidden_size + 1
 
 
+class TinyConv(zoo.Model):
+    """Stateless: y_t = tanh(A x_t + B x_(t-1)) within the sequence given, no state across calls."""
+
+    carries_state = False
+
+    def __init__(self, input_size: int, config: TinyConfig) -> None:
+        super().__init__(input_size, config)
+        self.now = nn.Linear(input_size, config.hidden_size)
+        self.before = nn.Linear(input_size, config.hidden_size, bias=False)
+        self.output_size = config.hidden_size
+
+    def forward(self, x, state=None, lengths=None):
+        previous = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1)
+        y = torch.tanh(self.now(x) + self.before(previous))
+        if lengths is not None:
+            real = torch.arange(x.shape[1])[None, :] < lengths[:, None]
+            y = y * real[..., None].to(y.dtype)
+        return y, None
+
+
+class TinyWindow(zoo.Model):
+    """Finite memory M=3: y_t = tanh(W [x_(t-3) .. x_t]); the state is the last 3 inputs."""
+
+    def __init__(self, input_size: int, config: TinyConfig) -> None:
+        super().__init__(input_size, config)
+        self.memory = 3
+        self.mix = nn.Linear(4 * input_size, config.hidden_size)
+        self.output_size = config.hidden_size
+
+    def zero_state(self, batch_size, device=None, dtype=None):
+        return torch.zeros(1, batch_size, self.memory, self.input_size, device=device, dtype=dtype)
+
+    def forward(self, x, state=None, lengths=None):
+        if lengths is not None:
+            return zoo.masked_scan(self, x, state, lengths)
+        if state is None:
+            state = self.zero_state(x.shape[0], x.device, x.dtype)
+        seen = torch.cat([state[0], x], dim=1)
+        windows = seen.unfold(1, 4, 1).transpose(2, 3).flatten(2)  # (batch, time, 4 * input)
+        return torch.tanh(self.mix(windows)), self.keep(seen)[None]
+
+    def keep(self, seen):
+        return seen[:, -self.memory :]
+
+
+class StatelessReturnsState(TinyConv):
+    def forward(self, x, state=None, lengths=None):
+        y, _ = super().forward(x, state, lengths)
+        return y, y[:, -1][None]
+
+
+class GrowingMemory(TinyWindow):
+    """Declares a finite memory but keeps every input: its state grows with the sequence."""
+
+    def keep(self, seen):
+        return seen[:, -self.memory :] if seen.shape[1] <= 7 else seen
+
+
+class ShortOfItsMemory(TinyWindow):
+    """Declares memory 3, yet its window sees only 2 steps back."""
+
+    def __init__(self, input_size, config):
+        super().__init__(input_size, config)
+        with torch.no_grad():
+            self.mix.weight[:, :input_size] = 0  # the oldest of the 4 inputs never counts
+
+
 def test_a_correct_model_passes_every_check() -> None:
     zoo.testing.check_model(TinyRNN, TinyConfig(), input_size=2)
+
+
+@pytest.mark.parametrize("model", [TinyConv, TinyWindow], ids=lambda m: m.__name__)
+def test_stateless_and_finite_memory_models_pass_the_checks_that_apply(model: type) -> None:
+    zoo.testing.check_model(model, TinyConfig(), input_size=2)
+
+
+def test_checks_follow_the_declaration() -> None:
+    applies = [name for name in zoo.testing.CHECKS if zoo.testing.applies(name, TinyRNN, TinyConfig())]
+    assert applies == [name for name in zoo.testing.CHECKS if name != "memory"]
+    stateless = [name for name in zoo.testing.CHECKS if zoo.testing.applies(name, TinyConv, TinyConfig())]
+    assert stateless == ["output_shapes", "lengths", "determinism", "gradients", "save_load"]
+    assert all(zoo.testing.applies(name, TinyWindow, TinyConfig()) for name in zoo.testing.CHECKS)
+    with pytest.raises(AssertionError, match="does not apply to a stateless model"):
+        zoo.testing.check_state_carry(TinyConv, TinyConfig())
+    with pytest.raises(AssertionError, match="applies only to a finite-memory model"):
+        zoo.testing.check_memory(TinyRNN, TinyConfig())
 
 
 @pytest.mark.parametrize(
@@ -139,11 +225,15 @@ def test_a_correct_model_passes_every_check() -> None:
         (ReorderIgnoresIndex, "reorder_state", "selects the wrong rows"),
         (UnsavedWeights, "save_load", "save/load round trip"),
         (WrongOutputSize, "output_shapes", "(batch, time, output_size)"),
+        (StatelessReturnsState, "output_shapes", "must return None as its state"),
+        (GrowingMemory, "memory", "a finite memory keeps a fixed shape"),
+        (ShortOfItsMemory, "memory", "does not depend on the input at step 0"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
 def test_each_check_catches_the_bug_it_guards(broken: type, check: str, says: str) -> None:
-    zoo.testing.CHECKS[check](TinyRNN, TinyConfig())  # the correct model passes this check...
+    correct = next(c for c in (TinyRNN, TinyConv, TinyWindow) if issubclass(broken, c))
+    zoo.testing.CHECKS[check](correct, TinyConfig())  # the correct model passes this check...
     with pytest.raises(AssertionError) as info:
         zoo.testing.CHECKS[check](broken, TinyConfig())  # ...and the broken one fails it
     assert says in str(info.value)

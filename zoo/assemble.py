@@ -57,9 +57,22 @@ def recipe(
 
 
 def make_task(r: Recipe, zoo: Zoo | None = None) -> Task:
-    """Instantiate the task class of a recipe (imports the plugin's torch code)."""
+    """Instantiate the task class of a recipe (imports the plugin's torch code).
+
+    Refuses a model the task cannot use (``check_fit``) before any data is loaded.
+    """
     zoo = zoo or current()
-    return zoo.task(r.task_name).load()(r.task_config)
+    task_cls = zoo.task(r.task_name).load()
+    check_fit(r.task_name, task_cls, r.model_name, zoo.model(r.model_name).load())
+    return task_cls(r.task_config)
+
+
+def check_fit(task_name: str, task_cls: type, model_name: str, model_cls: type) -> None:
+    """ZooError when the task passes state on (``Task.uses_state``/``stateful``) and the model
+    declares it carries none (``Model.carries_state`` False)."""
+    needs = bool(getattr(task_cls, "uses_state", True) or getattr(task_cls, "stateful", False))
+    if needs and not getattr(model_cls, "carries_state", True):
+        raise ZooError(f"task '{task_name}' carries state; model '{model_name}' is stateless")
 
 
 def make_network(r: Recipe, task: Task, zoo: Zoo | None = None) -> nn.Module:

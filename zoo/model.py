@@ -3,11 +3,20 @@
 A Model knows nothing about tokens, vocabularies or losses; tasks wrap one or more backbones with
 embeddings and heads. Models come from plugins (``register_models``) and are built by the core
 as ``ModelClass(input_size, config)``.
+
+Three kinds of sequence model fit, and each declares which it is, because tasks and the contract
+suite (``zoo.testing``) rely on it:
+
+- recurrent (the default): the state summarises the whole past;
+- finite memory (``memory = M``): the state is a fixed-shape memory of the last M steps (a
+  Transformer's keys and values in each layer, Transformer-XL style), however long the sequence;
+- stateless (``carries_state = False``): no state at all; only tasks that never pass a state on
+  (``Task.uses_state = False``) accept such a model.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +33,20 @@ class Model(nn.Module):
     """
 
     state_batch_dim: int = 1
+
+    carries_state: ClassVar[bool] = True
+    """False for a stateless model: ``forward`` returns ``(y, None)`` and there is no
+    ``zero_state`` or ``step``. Tasks whose ``uses_state`` is True refuse it with a clear error."""
+
+    memory: int | None = None
+    """None: the state summarises the whole past (a recurrent model). An int M: a finite-memory
+    model whose state holds what it needs of the last M steps in fixed-shape tensors (a ring
+    buffer with a validity mask), so each step costs O(M) however long the sequence, and step t
+    sees step t-M directly. Usually set per instance from the config."""
+
+    lr_scale: ClassVar[float] = 1.0
+    """Multiplies a task's default learning rate (never one the user gives). Tasks tune theirs
+    for recurrent networks; a Transformer trained with AdamW wants several times less."""
 
     def __init__(self, input_size: int, config: Any) -> None:
         super().__init__()

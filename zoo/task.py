@@ -101,6 +101,12 @@ class Task:
     """True when consecutive batches continue the same streams: the engine then carries the
     state returned by ``loss`` into the next step, detached (truncated BPTT)."""
 
+    uses_state: ClassVar[bool] = True
+    """True when the task passes a backbone's state on: across training windows (``stateful``),
+    from an encoder to a decoder, or from step to step while generating. Only then does it need a
+    model that carries state; set False for a task that runs every sequence whole from no state
+    (a classifier, a tagger), and stateless models (``Model.carries_state = False``) fit it too."""
+
     train_defaults: ClassVar[dict[str, Any]] = {}
     """Engine settings that suit this task (batch_size, lr, steps, eval_every, ...); flags win."""
 

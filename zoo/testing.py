@@ -13,7 +13,14 @@ saving. A plugin author runs the whole suite from a test::
 or one check at a time (``zoo.testing.check_state_carry(MyModel, config)``; ``CHECKS`` maps
 names to checks). Tests of a task or plugin also get the core's lower-level pieces from here (an
 own ``Zoo`` installed with ``use``, ``recipe``/``make_task``/``make_network``, ``save_model_dir``/
-``load_model_dir``, ``build_config``), so they never import the core's private modules. Task authors get ``TinyGRU``, a minimal backbone that lets a task be tested
+``load_model_dir``, ``build_config``), so they never import the core's private modules.
+
+The checks follow what the model declares (``zoo.Model``): a recurrent model gets every check
+on its state; a stateless one (``carries_state = False``) must return no state, and the checks
+of carrying, stepping, detaching and reordering a state do not apply to it (``applies``); a
+finite-memory one (``memory = M``) also gets ``memory``: the state keeps zero_state's shapes
+over more than 2M steps, the output at step M sees the input at step 0, and chunked and
+step-by-step runs, where a ring buffer wraps, equal one run over the whole sequence. Task authors get ``TinyGRU``, a minimal backbone that lets a task be tested
 without any model plugin installed. A model can also be named as registered (``check_model("lstm")``), its config
 then built from the registered config class's defaults or from a dict of settings. Every check
 builds fresh models, so checks are independent, and raises AssertionError saying what broke.
@@ -44,6 +51,7 @@ from zoo.state import State, tree_map
 __all__ = [
     "CHECKS",
     "Case",
+    "applies",
     "TinyGRU",
     "TinyGRUConfig",
     "Zoo",
@@ -59,6 +67,7 @@ __all__ = [
     "check_determinism",
     "check_gradients",
     "check_lengths",
+    "check_memory",
     "check_model",
     "check_output_shapes",
     "check_reorder_state",
@@ -116,6 +125,19 @@ class Case:
     @property
     def name(self) -> str:
         return f"{self.model_cls.__module__}.{self.model_cls.__qualname__}"
+
+    @property
+    def stateless(self) -> bool:
+        """The model declares it carries no state (``carries_state = False``)."""
+        return not getattr(self.model_cls, "carries_state", True)
+
+    @property
+    def memory(self) -> int | None:
+        """The finite memory M a built model declares, or None (recurrent or stateless)."""
+        memory = getattr(self.build(), "memory", None)
+        if memory is not None and (not isinstance(memory, int) or memory < 1):
+            raise self.fail(f"memory must be None or a positive int, got {memory!r}")
+        return memory
 
     def build(self, seed: int | None = None) -> Model:
         """A fresh model in eval mode (no dropout), initialised under ``seed``."""
@@ -211,6 +233,11 @@ def _output_shapes(case: Case) -> None:
                         f"{(batch, time, size)} (batch, time, output_size), got {got}")
     if y.dtype != x.dtype or not bool(torch.isfinite(y).all()):
         raise case.fail(f"outputs must be finite and of the input's dtype {x.dtype}, got {y.dtype}")
+    if case.stateless:
+        if state is not None:
+            raise case.fail(f"a stateless model (carries_state = False) must return None as its state, "
+                            f"got {type(state).__name__}")
+        return
     if not _leaves(state):
         raise case.fail("forward must return a state (a tensor or a tuple/list/dict of tensors)")
     for leaf in _leaves(state):
@@ -264,7 +291,7 @@ def _lengths(case: Case) -> None:
     real = torch.arange(time, device=x.device)[None, :] < lengths.to(x.device)[:, None]
     padded = torch.where(real[..., None], x, 100 * case.inputs(seed=4))  # padding is loud garbage
     with torch.no_grad():
-        _, start = model(case.inputs(seed=3, time=2))  # a non-zero initial state
+        start = None if case.stateless else model(case.inputs(seed=3, time=2))[1]  # a non-zero initial state
         y_full, s_full = model(x, start)
         y_all, s_all = model(x, start, lengths=torch.full((batch,), time))
         _close(case, y_all, y_full, "lengths all equal to the time dimension change the outputs")
@@ -272,12 +299,13 @@ def _lengths(case: Case) -> None:
         y, state = model(padded, start, lengths=lengths)
         for i, n in enumerate(lengths.tolist()):
             row = torch.tensor([i])
-            y_i, s_i = model(x[i : i + 1, :n], _rows(model, start, row))
+            y_i, s_i = model(x[i : i + 1, :n], None if start is None else _rows(model, start, row))
             _close(case, y[i, :n], y_i[0], f"with lengths, row {i} (length {n}) differs from running it alone")
             if bool(y[i, n:].ne(0).any()):
                 raise case.fail(f"with lengths, outputs past row {i}'s length {n} must be zero")
-            _close(case, _rows(model, state, row), s_i,
-                   f"with lengths, the state of row {i} is not its state after its own last step ({n})")
+            if not case.stateless:
+                _close(case, _rows(model, state, row), s_i,
+                       f"with lengths, the state of row {i} is not its state after its own last step ({n})")
 
 
 def _determinism(case: Case) -> None:
@@ -301,7 +329,10 @@ def _determinism(case: Case) -> None:
 def _gradients(case: Case) -> None:
     model = case.build().train()
     x = case.inputs().requires_grad_()
-    start = tree_map(lambda t: t.detach().requires_grad_(t.is_floating_point()), model(case.inputs(seed=3, time=2))[1])
+    start = None
+    if not case.stateless:
+        start = tree_map(lambda t: t.detach().requires_grad_(t.is_floating_point()),
+                         model(case.inputs(seed=3, time=2))[1])
     y, state = model(x, start)
     gen = torch.Generator().manual_seed(5)  # random weights: no symmetric cancellation
 
@@ -372,13 +403,63 @@ def _save_load(case: Case) -> None:
     _equal(case, state2, state, "after a safetensors save/load round trip, the state differs")
 
 
+def _memory(case: Case) -> None:
+    memory = case.memory
+    if memory is None:
+        raise case.fail("check_memory applies only to a finite-memory model (memory = M)")
+    model, time = case.build(), 2 * memory + 3
+    x = case.inputs(time=time)
+    early = x.clone()
+    early[:, 0] += 1 + case.inputs(seed=6, time=1)[:, 0]  # change only the first input
+    with torch.no_grad():
+        y, state = model(x)
+        y_early, _ = model(early)
+        if not bool(torch.isclose(y_early[:, memory], y[:, memory], atol=case.atol, rtol=case.rtol).logical_not().any()):
+            raise case.fail(f"declares memory {memory}, but the output at step {memory} does not depend on "
+                            f"the input at step 0 (declare the memory the model really has)")
+        zero = model.zero_state(x.shape[0], x.device, x.dtype)
+        if _shapes(zero) != _shapes(state):
+            raise case.fail(f"after {time} steps the state has shapes {_shapes(state)}, not zero_state's "
+                            f"{_shapes(zero)} (a finite memory keeps a fixed shape)")
+        cuts = [0, 1, memory + 1, memory + 3, time]  # chunks of 1, M, 2 and the rest: the memory wraps
+        pieces, carried = [], None
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            y_c, carried = model(x[:, a:b], carried)
+            pieces.append(y_c)
+        stepped, s_step = [], None
+        for t in range(time):
+            y_t, s_step = model.step(x[:, t], s_step)
+            stepped.append(y_t)
+    _close(case, torch.cat(pieces, dim=1), y, f"over {time} steps (memory {memory}), outputs of chunks "
+           f"{cuts} with the state carried differ from the whole sequence")
+    _close(case, carried, state, f"over {time} steps (memory {memory}), the state after chunks differs from the whole sequence's")
+    _close(case, torch.stack(stepped, dim=1), y, f"over {time} steps (memory {memory}), step() differs from forward")
+    _close(case, s_step, state, f"over {time} steps (memory {memory}), the state after step() differs from forward's")
+
+
+def applies(check: str, model: type[Model] | str | Case, config: Any = None, **options: Any) -> bool:
+    """Does check ``check`` (a key of ``CHECKS``) apply to what the model declares?"""
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}; valid: {', '.join(CHECKS)}")
+    case = model if isinstance(model, Case) else make_case(model, config, **options)
+    if check in _STATE_CHECKS:
+        return not case.stateless
+    if check == "memory":
+        return not case.stateless and case.memory is not None
+    return True
+
+
 def _public(check: Callable[[Case], None], doc: str) -> Callable[..., None]:
+    name = check.__name__.lstrip("_")
+
     def run(model: type[Model] | str | Case, config: Any = None, **options: Any) -> None:
         case = model if isinstance(model, Case) else make_case(model, config, **options)
+        if name in _STATE_CHECKS and case.stateless:
+            raise case.fail(f"check '{name}' does not apply to a stateless model (see zoo.testing.applies)")
         with one_thread():
             check(case)
 
-    run.__name__ = run.__qualname__ = "check_" + check.__name__.lstrip("_")
+    run.__name__ = run.__qualname__ = "check_" + name
     run.__doc__ = doc + "\n\nArguments as ``check_model`` (or one ``Case``); raises AssertionError."
     return run
 
@@ -392,6 +473,7 @@ check_gradients = _public(_gradients, "Gradients reach every parameter, the inpu
 check_detach_state = _public(_detach_state, "detach_state keeps values and cuts the graph to earlier inputs.")
 check_reorder_state = _public(_reorder_state, "reorder_state selects and repeats batch rows of the state.")
 check_save_load = _public(_save_load, "A safetensors save_model/load_model round trip gives identical results.")
+check_memory = _public(_memory, "A finite memory M: fixed-shape state; step M sees step 0; chunks and steps over 2M+3 steps equal one run.")
 
 CHECKS: dict[str, Callable[..., None]] = {
     "output_shapes": check_output_shapes,
@@ -403,7 +485,11 @@ CHECKS: dict[str, Callable[..., None]] = {
     "detach_state": check_detach_state,
     "reorder_state": check_reorder_state,
     "save_load": check_save_load,
+    "memory": check_memory,
 }
+
+_STATE_CHECKS = frozenset({"state_carry", "step", "detach_state", "reorder_state"})
+"""Checks of what a model does with its state: they do not apply to a stateless model."""
 
 
 def check_model(
@@ -414,7 +500,8 @@ def check_model(
     ``model`` is a ``zoo.Model`` subclass with its ``config`` instance, or a registered model
     name (``config`` then None for the defaults, or a dict of settings). ``options`` set the
     ``Case``: ``input_size``, ``batch_size``, ``time``, ``device``, ``seed``, ``atol``, ``rtol``.
-    ``skip`` names checks (keys of ``CHECKS``) to leave out.
+    ``skip`` names checks (keys of ``CHECKS``) to leave out; checks that do not apply to what
+    the model declares (``applies``) are left out too.
     """
     skip = set(skip)
     unknown = skip - CHECKS.keys()
@@ -423,9 +510,11 @@ def check_model(
     case = make_case(model, config, **options)
     failures: list[str] = []
     first: BaseException | None = None
+    ran = 0
     for name, check in CHECKS.items():
-        if name in skip:
+        if name in skip or not applies(name, case):
             continue
+        ran += 1
         try:
             check(case)
         except AssertionError as exc:
@@ -435,7 +524,6 @@ def check_model(
             failures.append(f"[{name}] raised {type(exc).__name__}: {exc}")
             first = first or exc
     if failures:
-        ran = len(CHECKS) - len(skip)
         raise AssertionError(
             f"{case.name} fails {len(failures)} of {ran} model contract checks:\n" + "\n".join(failures)
         ) from first

@@ -20,6 +20,9 @@ from zoo.errors import ZooError
               help="Train each model with seeds 0..K-1; the leaderboard shows mean and spread.")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Task or model setting applied to every run (repeatable).")
+@click.option("--vary", multiple=True, metavar="NAME=V1,V2",
+              help="Train every model with each value of a task, model or engine setting (repeatable: "
+                   "every combination); rows and curves are labelled by setting.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the runs, compare.json and curves.png.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True,
@@ -27,14 +30,15 @@ from zoo.errors import ZooError
 @click.option("--no-plot", is_flag=True, help="Skip curves.png (no matplotlib needed).")
 @click.option("--json", "as_json", is_flag=True, help="End with compare.json's content on one line.")
 def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, steps: int | None, seeds: int,
-                settings: tuple[str, ...], out: str | None, device: str, threads: int, no_plot: bool,
-                as_json: bool) -> None:
+                settings: tuple[str, ...], vary: tuple[str, ...], out: str | None, device: str, threads: int,
+                no_plot: bool, as_json: bool) -> None:
     """Train MODELS (default: every installed model) on TASK under the same budget and seeds, then
     print a leaderboard and write compare.json and curves.png.
 
     \b
     zoo compare count
     zoo compare adder gru lstm --time 20s --seeds 3
+    zoo compare charlm lstm --vary input=onehot,embedding --steps 300
     """
     from zoo import compare, layout, plot
     from zoo.devices import resolve_device
@@ -46,6 +50,7 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
     comparison, folder = compare.compare(
         task, models, seeds=seeds, steps=steps, time=time_budget, settings=settings, out=out,
         device=str(resolve_device(device)), threads=threads or None, echo=lambda line: click.echo(line, err=True),
+        vary=vary,
     )
     click.echo(compare.leaderboard(comparison))
     click.echo(f"runs and {layout.COMPARISON} in {folder}")

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def curves_panels(c: Comparison) -> list[tuple[str, list[Series]]]:
-    """Training loss and the primary metric, one line per run, coloured by model."""
+    """Training loss and the primary metric, one line per run, coloured by row (model and varied settings)."""
     from zoo.plot import Series
 
     panels = []
@@ -22,6 +22,7 @@ def curves_panels(c: Comparison) -> list[tuple[str, list[Series]]]:
             if o.error is None:
                 xs, ys = curve(read_metrics(o.run_dir), metric)
                 if xs:
-                    series.append(Series(f"{o.model} seed {o.seed}", xs, ys, group=o.model))
+                    row = o.label or o.model
+                    series.append(Series(f"{row} seed {o.seed}", xs, ys, group=row))
         panels.append((metric, series))
     return panels

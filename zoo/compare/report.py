@@ -29,7 +29,7 @@ def leaderboard(c: Comparison) -> str:
     arrow = "higher is better" if c.mode == "max" else "lower is better"
     target = f", target {c.target:g}" if c.target is not None else ""
     seeds = len(c.seeds)
-    head = ["#", "model", f"{c.metric} (mean ± sd)", "params", "tok/s"]
+    head = ["#", "model" + (" and setting" if c.vary else ""), f"{c.metric} (mean ± sd)", "params", "tok/s"]
     if c.target is not None:
         head.append("time to target")
     lines = []

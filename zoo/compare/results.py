@@ -26,6 +26,10 @@ class RunOutcome:
     steps_to_target: int | None = None
     stopped: str = ""
     error: str | None = None
+    label: str = ""
+    """The leaderboard row this run belongs to: the model, then any varied settings."""
+    variant: str = ""
+    """The varied settings of this run (``input=onehot lr=0.01``; empty without ``--vary``)."""
 
 
 @dataclass
@@ -60,6 +64,8 @@ class Comparison:
     threads: int | None = None
     interrupted: bool = False
     """Ctrl-C (or SIGTERM) stopped the comparison: the runs after the interrupted one never ran."""
+    vary: list[str] = field(default_factory=list)
+    """The ``--vary NAME=V1,V2`` specs: rows are labelled ``MODEL NAME=VALUE ...``."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, **asdict(self)}

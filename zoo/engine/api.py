@@ -13,6 +13,7 @@ import functools
 import inspect
 import math
 import random
+import sys
 import time as _time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -92,7 +93,8 @@ def train(
                 return _train(_resume_job(run_dir, task, model, list(settings), options, registry), dev, dist, progress)
         recipe = assemble.recipe(task, model, list(settings), zoo=registry)
         task_obj = assemble.make_task(recipe, registry)
-        resolved = resolve(options, dict(getattr(task_obj, "train_defaults", {})))
+        lr_scale = float(getattr(registry.model(model).load(), "lr_scale", 1.0))
+        resolved = resolve(options, dict(getattr(task_obj, "train_defaults", {})), lr_scale)
         path = Path(out) if out is not None else _default_run_dir(task, model)
         with _claimed(dist, lambda: rundir.claim_new(path), path) as run_dir:
             return _train(Job(run_dir, recipe, task_obj, resolved, None, registry), dev, dist, progress)
@@ -230,6 +232,15 @@ def save_checkpoint(job: Job, total_steps: int | None, fingerprint: str, dev: to
                              weights_file=weights)
 
 
+def _budget_reached(s: TrainSettings, total_steps: int | None, step: int, elapsed: float) -> str:
+    """What budget a resumed run has already used up ('' when there is training left)."""
+    if total_steps is not None and step >= total_steps:
+        return f"{step} of {total_steps} steps"
+    if s.time is not None and elapsed >= s.time:
+        return f"{elapsed:.0f} of {s.time:.0f} seconds"
+    return ""
+
+
 def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str) -> TrainResult:
     s, task, record = job.settings, job.task, job.record
     if s.batch_size % dist.world_size:
@@ -272,6 +283,10 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
                                      scaler=trainer.scaler, device=dev)
         trainer.resume_from(record, carried)
         reporter.message(f"resuming {job.run_dir} at step {start}")
+        done = _budget_reached(s, total_steps, start, trainer.elapsed)
+        if done and dist.is_main:  # said even without progress: otherwise a resume looks like a no-op
+            print(f"{job.run_dir} already reached its budget ({done}); nothing to train: give a larger "
+                  f"--steps, --epochs or --time to continue", file=sys.stderr, flush=True)
     else:
         reporter.message(f"training {job.recipe.task_name} with {job.recipe.model_name} on {dev} -> {job.run_dir}")
 

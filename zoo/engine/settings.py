@@ -155,11 +155,12 @@ def check_value(name: str, value: Any) -> Any:
     return number
 
 
-def resolve(given: dict[str, Any], task_defaults: dict[str, Any]) -> TrainSettings:
+def resolve(given: dict[str, Any], task_defaults: dict[str, Any], lr_scale: float = 1.0) -> TrainSettings:
     """Merge explicit values (None = not given) with the task's and the engine's defaults.
 
     The budget is taken whole from one place: if the user gave any of steps/epochs/time, the
-    task's default budget is ignored.
+    task's default budget is ignored. ``lr_scale`` (the model's ``Model.lr_scale``) multiplies a
+    default learning rate, never one the user gave.
     """
     check_names(given)
     unknown = sorted(set(task_defaults) - set(NAMES))
@@ -179,6 +180,8 @@ def resolve(given: dict[str, Any], task_defaults: dict[str, Any]) -> TrainSettin
         values["steps"] = DEFAULT_STEPS
     if values["grad_clip"] is not None and values["grad_clip"] <= 0:
         values["grad_clip"] = None  # 0 turns clipping off
+    if given.get("lr") is None:
+        values["lr"] *= lr_scale
     return TrainSettings(**values)
 
 

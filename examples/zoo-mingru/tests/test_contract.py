@@ -13,7 +13,7 @@ def test_mingru_passes_the_model_contract():
 
 
 def test_mingru_is_found_through_its_entry_point():
-    zoo.testing.check_model("mingru", {"hidden_size": 4})  # the installed plugin, by name
+    zoo.testing.check_model("mingru-example", {"hidden_size": 4})  # the installed plugin, by name
 
 
 def test_parity_targets_and_split():

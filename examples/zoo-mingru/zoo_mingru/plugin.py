@@ -13,7 +13,7 @@ from zoo_mingru.config import MinGRUConfig, ParityConfig
 @hookimpl
 def register_models(register):
     register(
-        "mingru",
+        "mingru-example",  # seqzoo-modern registers "mingru": names are global across plugins
         "zoo_mingru.model:MinGRU",
         config=MinGRUConfig,
         summary="minGRU (Feng et al. 2024): gates from the input only, trained with a parallel scan",

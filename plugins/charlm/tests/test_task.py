@@ -34,11 +34,16 @@ def test_vocabulary_and_split(build):
     assert task.state_dict() == {"chars": task.chars}
 
 
-def test_text_shorter_than_a_window_is_a_clear_error(build, tmp_path):
+def test_text_too_short_for_a_held_out_split_trains_and_evaluates_on_all_of_it(build, tmp_path, capsys):
     short = tmp_path / "short.txt"
     short.write_text("just a few words\n", encoding="utf-8")
-    with pytest.raises(ZooError, match="too short for one training window of 16"):
-        build(path=short)
+    task, _ = build(path=short)
+    assert task.toy and len(task.train_ids) == len(task.val_ids) == 17 and task.window == 16
+    assert "evaluating on the training text (no held-out split)" in capsys.readouterr().err
+    one = tmp_path / "one.txt"
+    one.write_text("x", encoding="utf-8")
+    with pytest.raises(ZooError, match="the text has 1 character; a language model needs at least 2"):
+        build(path=one)
 
 
 def test_streams_are_contiguous_and_batches_are_pure(build):

@@ -48,6 +48,17 @@ class CharLMConfig:
         "across streams, so the model also learns to start from nothing (as sampling does); "
         "0 carries the state forever",
     )
+    loss: Literal["all", "last"] = option(
+        "all",
+        "all: predict every next character of a window; last: only the character after the "
+        "window (the Andersen char-rnn tutorial's many-to-one training)",
+    )
+    head: Literal["linear", "none"] = option(
+        "linear",
+        "linear: a Linear layer maps the backbone's outputs to character scores; none: the "
+        "outputs are the scores (hidden_size must equal the vocabulary size; the lecture's RNN "
+        "without a Linear head)",
+    )
     input: Literal["embedding", "onehot"] = option("embedding", "how characters enter the backbone")
     embedding_size: int = option(64, "embedding width (input: embedding)")
 

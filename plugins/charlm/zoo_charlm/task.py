@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,22 +42,33 @@ EVAL_CHUNK = 512
 ENWIK8_SPLIT = (0.9, 0.05)
 """Train and validation shares of ``split=enwik8``; the rest is the test split (90M/5M/5M)."""
 DEFAULT_LENGTH = 500
+TOY_STEPS_PER_EPOCH = 10
+"""A text too short for a held-out split is one window: a pass over it would be one step, so one
+"epoch" is this many steps (the default 10 epochs are then 100 updates, a few seconds)."""
 
 
 class CharLMNet(nn.Module):
-    """Character input (embedding or one-hot) -> backbone -> linear head over the vocabulary."""
+    """Character input (embedding or one-hot) -> backbone -> linear head over the vocabulary
+    (or, with ``head=none``, the backbone's outputs themselves as the scores)."""
 
     def __init__(self, vocab_size: int, config: CharLMConfig, backbone: Backbone) -> None:
         super().__init__()
         self.vocab_size = vocab_size
         self.embed = nn.Embedding(vocab_size, config.embedding_size) if config.input == "embedding" else None
         self.backbone = backbone(config.embedding_size if self.embed is not None else vocab_size)
-        self.head = nn.Linear(self.backbone.output_size, vocab_size)
+        self.head: nn.Module = nn.Linear(self.backbone.output_size, vocab_size)
+        if config.head == "none":
+            if self.backbone.output_size != vocab_size:
+                raise ZooError(
+                    f"head=none: the backbone's outputs are the character scores, so its output size "
+                    f"({self.backbone.output_size}) must equal the vocabulary size; add --set hidden_size={vocab_size}"
+                )
+            self.head = nn.Identity()
 
     def features(self, ids: Tensor) -> Tensor:
         if self.embed is not None:
             return self.embed(ids)
-        return F.one_hot(ids, self.vocab_size).to(self.head.weight.dtype)
+        return F.one_hot(ids, self.vocab_size).to(next(self.backbone.parameters()).dtype)
 
     def forward(self, ids: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Logits (batch, time, vocab) for character ids (batch, time), and the state after them."""
@@ -101,6 +113,9 @@ class CharLMTask(Task):
         self.test_ids: np.ndarray = empty
         self.seed = 0
         self._digest = ""
+        self.window = config.window
+        self.toy = False
+        """True for a text too short for a held-out split: trained and evaluated on all of it."""
 
     @property
     def primary_metric(self) -> Metric:
@@ -118,16 +133,21 @@ class CharLMTask(Task):
             n_val = max(2, int(n * c.val_fraction))
             n_train = n - n_val
         held = "5% validation and 5% test" if c.split == "enwik8" else f"{c.val_fraction:.0%} validation"
-        if n_train < c.window + 1 or n_val < 2:
-            raise ZooError(
-                f"data: the text has {n} characters, too short for one training window of "
-                f"{c.window} (+1) characters plus {held}; "
-                f"use a longer text or a smaller window (--set window=N)"
-            )
         self._set_vocabulary(tokens.chars)
-        self.train_ids = ids[:n_train]
-        self.val_ids = ids[n_train : n_train + n_val]
-        self.test_ids = ids[n_train + n_val :] if c.split == "enwik8" else ids[:0]
+        if n_train < c.window + 1 or n_val < 2:
+            if n < 2:
+                raise ZooError(f"data: the text has {n} character; a language model needs at least 2")
+            # A toy text (the lecture's "hihello"): no held-out split, train and evaluate on all of it.
+            self.toy, self.window = True, min(c.window, n - 1)
+            self.train_ids = self.val_ids = ids
+            self.test_ids = ids[:0]
+            print(f"charlm: the text has {n} characters, too short for {c.window}-character windows plus "
+                  f"{held}: training on all of it in windows of {self.window} and evaluating on the "
+                  f"training text (no held-out split)", file=sys.stderr, flush=True)
+        else:
+            self.train_ids = ids[:n_train]
+            self.val_ids = ids[n_train : n_train + n_val]
+            self.test_ids = ids[n_train + n_val :] if c.split == "enwik8" else ids[:0]
         self.seed = seed
         self._digest = tokens.sha256[:16]
 
@@ -178,14 +198,16 @@ class CharLMTask(Task):
         return per_stream, windows
 
     def steps_per_epoch(self, batch_size: int) -> int | None:
+        if self.toy:
+            return TOY_STEPS_PER_EPOCH
         if self.config.batching == "random":
             return max(1, (len(self.train_ids) - 1) // (batch_size * self.config.window))
         return self._stream_layout(batch_size)[1]
 
     def batch(self, step: int, batch_size: int, shard: Shard) -> Batch:
         rows = shard.rows(batch_size)
-        window = self.config.window
-        if self.config.batching == "random":
+        window = self.window
+        if self.toy or self.config.batching == "random":
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
             high = len(self.train_ids) - window
             if high < 1:
@@ -198,19 +220,26 @@ class CharLMTask(Task):
         # a few hundred characters gathered from the memory map: the cost does not grow with the corpus
         chunk = torch.from_numpy(self.train_ids[starts[:, None] + np.arange(window + 1)].astype(np.int64))
         out = {"x": chunk[:, :-1], "y": chunk[:, 1:]}
-        if self.config.batching == "streams" and self.config.reset_every:
+        if self.streams and self.config.reset_every:
             out["keep"] = ((step + streams) % self.config.reset_every != 0).float()
         return out
 
+    @property
+    def streams(self) -> bool:
+        """Whether batches continue contiguous streams (state carried from step to step)."""
+        return self.config.batching == "streams" and not self.toy
+
     def loss(self, net: nn.Module, batch: Batch, state: State | None) -> StepOutput:
-        if self.config.batching == "random":
+        if not self.streams:
             state = None
         elif state is not None and "keep" in batch:
             state = mask_rows(state, batch["keep"], unwrap(net).backbone.state_batch_dim)
         logits, state = net(batch["x"], state)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), batch["y"].reshape(-1))
-        keep = state if self.config.batching == "streams" else None
-        return StepOutput(loss=loss, tokens=batch["y"].numel(), state=keep)
+        x, y = logits, batch["y"]
+        if self.config.loss == "last":  # only the character after the window counts
+            x, y = logits[:, -1:], y[:, -1:]
+        loss = F.cross_entropy(x.reshape(-1, x.shape[-1]).float(), y.reshape(-1))
+        return StepOutput(loss=loss, tokens=y.numel(), state=state if self.streams else None)
 
     @torch.no_grad()
     def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
@@ -244,7 +273,7 @@ class CharLMTask(Task):
         was_training = net.training
         net.eval()
         try:
-            total, count = _stateful_nll(net, ids, EVAL_STREAMS, device, per_stream)
+            total, count = _stateful_nll(net, ids, 1 if self.toy else EVAL_STREAMS, device, per_stream)
         finally:
             net.train(was_training)
         nats = total / count

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import zoo
-from zoo_count.config import CountConfig
+from zoo_count.config import CountConfig, integer_pattern
 
 GENERATED_PERIODS = 3
 
@@ -80,8 +80,8 @@ class CountTask(zoo.Task):
 
     def __init__(self, config: CountConfig) -> None:
         super().__init__(config)
-        self.pattern: list[int] = list(config.pattern)
-        self.vocab = max(self.pattern) + 1 if self.pattern else config.symbols
+        self.symbols, self.pattern = vocabulary(config.pattern, config.symbols)
+        self.vocab = len(self.symbols)
         self.seed = 0
 
     @property
@@ -97,18 +97,25 @@ class CountTask(zoo.Task):
         self.seed = seed
         if not self.pattern:
             self.pattern = random_pattern(self.config.length, self.config.symbols, self.config.seed)
+            self.symbols = [str(i) for i in range(self.config.symbols)]
 
     def state_dict(self) -> dict[str, Any]:
-        return {"pattern": list(self.pattern), "vocab": self.vocab}
+        state: dict[str, Any] = {"pattern": list(self.pattern), "vocab": self.vocab}
+        if self.symbols != [str(i) for i in range(self.vocab)]:
+            state["symbols"] = list(self.symbols)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pattern, vocab = state.get("pattern"), state.get("vocab")
         if not isinstance(pattern, list) or not isinstance(vocab, int) or len(pattern) < 2:
             raise zoo.ZooError("config.json: the count task needs 'pattern' (a list) and 'vocab'")
-        self.pattern, self.vocab = [int(t) for t in pattern], vocab
+        symbols = state.get("symbols", [str(i) for i in range(vocab)])  # integer tokens before symbols
+        if not isinstance(symbols, list) or len(symbols) != vocab:
+            raise zoo.ZooError("config.json: vocabulary.symbols must list one symbol per token id")
+        self.pattern, self.vocab, self.symbols = [int(t) for t in pattern], vocab, [str(s) for s in symbols]
 
     def fingerprint(self) -> str:
-        return "count-" + ",".join(map(str, self.pattern))
+        return "count-" + ",".join(self.symbols[t] for t in self.pattern)
 
     def build(self, backbone: Callable[[int], zoo.Model]) -> nn.Module:
         return CountNet(backbone(self.vocab), self.vocab)
@@ -140,22 +147,40 @@ class CountTask(zoo.Task):
 
     def run(self, net: nn.Module, text: str, options: zoo.RunOptions) -> Iterator[str]:
         """``zoo run MODEL "0 1"`` prints the next tokens (``--length``, default three periods)."""
-        prime = parse_tokens(text, self.vocab)
+        prime = parse_tokens(text, self.symbols)
         count = options.length if options.length is not None else GENERATED_PERIODS * self.period
         device = next(net.parameters()).device
         tokens = continuation(net, torch.tensor([prime], device=device))
         for i, token in enumerate(itertools.islice(tokens, count)):
-            yield f"{' ' if i else ''}{int(token[0])}"
+            yield f"{' ' if i else ''}{self.symbols[int(token[0])]}"
         yield "\n"
 
-def parse_tokens(text: str, vocab: int) -> list[int]:
-    """``"0 1 2"`` or ``"0,1,2"`` -> [0, 1, 2], each token in ``0..vocab-1``; else a ZooError."""
+def vocabulary(pattern: tuple[str, ...], symbols: int) -> tuple[list[str], list[int]]:
+    """(symbol of each token id, the pattern as ids). Integer patterns keep ids = their values
+    (vocabulary 0..max, as before symbols were allowed); others number their sorted symbols."""
+    if not pattern:
+        return [str(i) for i in range(symbols)], []
+    if integer_pattern(pattern):
+        ids = [int(t) for t in pattern]
+        return [str(i) for i in range(max(ids) + 1)], ids
+    table = sorted(set(pattern))
+    return table, [table.index(t) for t in pattern]
+
+
+def parse_tokens(text: str, symbols: list[str] | int) -> list[int]:
+    """``"0 1 2"``, ``"0,1,2"`` or, when every symbol is one character, ``"he"`` -> token ids;
+    a ZooError names a token that is not one of ``symbols`` (an int n means ``0..n-1``)."""
+    if isinstance(symbols, int):
+        symbols = [str(i) for i in range(symbols)]
+    index = {s: i for i, s in enumerate(symbols)}
     words = text.replace(",", " ").split()
     if not words:
-        raise zoo.ZooError("give some tokens to continue, such as \"0 1\"")
-    tokens = []
+        raise zoo.ZooError(f"give some tokens to continue, such as \"{' '.join(symbols[:2])}\"")
+    if all(len(s) == 1 for s in symbols) and not all(w in index for w in words):
+        words = [c for w in words for c in w]
     for word in words:
-        if not (word.isascii() and word.isdigit()) or int(word) >= vocab:
-            raise zoo.ZooError(f"bad token {word!r}: tokens are integers 0..{vocab - 1}")
-        tokens.append(int(word))
-    return tokens
+        if word not in index:
+            shown = f"integers 0..{len(symbols) - 1}" if symbols == [str(i) for i in range(len(symbols))] \
+                else "one of " + " ".join(symbols)
+            raise zoo.ZooError(f"bad token {word!r}: tokens are {shown}")
+    return [index[w] for w in words]

@@ -51,6 +51,8 @@ def test_antonyms_train_to_exact_match_one_and_answer(antonyms_run) -> None:
         assert loaded.run(source) == target
         assert loaded.run(source, beam=4) == target
     assert loaded.config["vocabulary"]["max_source"] == 5
+    assert set(loaded.config["vocabulary"]["chars"]) >= set("abcdefghijklmnopqrstuvwxyz")  # the exercise's a-z
+    assert loaded.run("mans").isalpha()  # a word outside the six pairs is read, not refused
 
 
 @pytest.mark.slow

@@ -34,6 +34,10 @@ ANTONYMS: tuple[Pair, ...] = (
 )
 """The classic exercise's six pairs, verbatim (including its 'man' -> 'women')."""
 
+ALPHABETS = {"antonyms": string.ascii_lowercase, "reverse": string.ascii_lowercase}
+"""Characters a built-in set's vocabulary always holds, beyond those its pairs use: the antonyms
+exercise works over a-z, so a model trained on six pairs still reads any lower-case word."""
+
 SMALL_FILE = 20
 """User files with fewer pairs than this are evaluated on their training pairs: nothing to spare."""
 

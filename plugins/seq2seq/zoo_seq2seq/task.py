@@ -12,7 +12,7 @@ from torch.nn import functional as F
 
 import zoo
 from zoo_seq2seq.config import Seq2SeqConfig
-from zoo_seq2seq.data import BOS, EOS, PAD, Pairs, Vocab, load_pairs
+from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, Pairs, Vocab, load_pairs
 from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet, unwrap
 
@@ -49,7 +49,7 @@ class Seq2SeqTask(zoo.Task):
     def prepare(self, seed: int) -> None:
         self.seed = seed
         self.pairs = load_pairs(self.config, seed)
-        self.vocab = Vocab(self.pairs.chars())
+        self.vocab = Vocab(set(self.pairs.chars()) | set(ALPHABETS.get(self.config.data, "")))
         self.max_source, self.max_target = self.pairs.longest()
 
     def state_dict(self) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""seqzoo plugin: a finite-memory causal Transformer and the minLSTM/minGRU parallel-scan RNNs."""
