@@ -22,6 +22,8 @@ _LAZY = {
     "RunOptions": "zoo.task",
     "Backbone": "zoo.task",
     "Batch": "zoo.task",
+    "Steps": "zoo.inspection",
+    "Probe": "zoo.inspection",
     "Model": "zoo.model",
     "masked_scan": "zoo.model",
     "unwrap": "zoo.model",
@@ -50,7 +52,7 @@ _LAZY = {
 __all__ = [  # spelled out so linters and type checkers see the lazy names as exported
     "ZooError", "hookimpl", "option", "__version__",
     "Task", "Metric", "Shard", "StepOutput", "RunOptions", "Backbone", "Batch", "Model", "masked_scan", "unwrap",
-    "last_valid", "backbone",
+    "last_valid", "backbone", "Steps", "Probe",
     "State", "tree_map", "detach", "zip_map", "mask_rows",
     "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file", "LineTable",
     "load", "evaluate", "Loaded", "Evaluation", "push", "train", "TrainResult",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from zoo.evaluation import Evaluation
     from zoo.fileio import atomic_path, sha256_file, write_atomic, write_json_atomic, write_text_atomic
     from zoo.hub import push
+    from zoo.inspection import Probe, Steps
     from zoo.loaded import Loaded
     from zoo.loading import evaluate, load
     from zoo.model import Model, last_valid, masked_scan, unwrap

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,10 +85,27 @@ def read_document(path: str | os.PathLike[str], *, missing: str,
         raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
 
 
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+"""How Rust libraries (safetensors) spell an operating-system error in their own exceptions."""
+
+
 def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically.
+
+    A writer's exception that carries an operating-system error (a full disk inside safetensors)
+    becomes that ``OSError``, naming ``path``, so callers can tell the disk from a bug.
+    """
     with atomic_path(path) as tmp:
-        writer(tmp)
+        try:
+            writer(tmp)
+        except OSError:
+            raise
+        except Exception as exc:
+            match = _OS_ERROR.search(str(exc))
+            if match is None:
+                raise
+            code = int(match.group(1))
+            raise OSError(code, os.strerror(code), str(path)) from exc
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import click
 
 from zoo.cli import echo_json, get_zoo
+from zoo.cli.params import FiniteFloat
 from zoo.evaluation import DEFAULT_TOLERANCE
 
 
 @click.command("eval")
 @click.argument("ref")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("--tolerance", type=click.FloatRange(min=0.0),
+@click.option("--tolerance", type=FiniteFloat(min=0.0),
               help=f"Largest absolute difference accepted (default: the registry entry's, else {DEFAULT_TOLERANCE}).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Override a task setting, e.g. data=PATH when the corpus lives elsewhere.")

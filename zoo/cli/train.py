@@ -161,7 +161,9 @@ def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], as
     torchrun --nproc_per_node=4 -m zoo train charlm lstm --batch-size 256
     """
     import zoo
+    from zoo.engine.signals import exit_on_second_signal
 
+    exit_on_second_signal()  # a second Ctrl-C ends the command at once, even mid-step
     fields = {k: v for k, v in options.items() if k.startswith(_FIELD_PREFIX)}
     engine = {k: v for k, v in options.items() if not k.startswith(_FIELD_PREFIX) and v is not None and v is not False}
     if resume is None and not (task and model):

@@ -22,10 +22,12 @@ from zoo import (
     Backbone,
     Batch,
     Metric,
+    Probe,
     RunOptions,
     Shard,
     State,
     StepOutput,
+    Steps,
     Task,
     ZooError,
     mask_rows,
@@ -290,6 +292,22 @@ class CharLMTask(Task):
         yield text
         for ids in generate(net, prompt[None].to(device), length, options.temperature, options.top_k, generator):
             yield self.chars[int(ids[0])]
+
+
+    # -- inspection and samples during training ------------------------------------------------
+    def steps(self, net: nn.Module, text: str) -> Steps:
+        """Each character of ``text``, the prediction after it and the character that follows."""
+        ids = self.encode(text)
+        model = unwrap(net)
+        device = next(model.parameters()).device
+        x = model.features(ids[None].to(device))
+        y, _ = model.backbone(x, None)
+        targets: list[int | None] = [*ids[1:].tolist(), None]
+        return Steps(list(text), model.head(y)[0], list(self.chars), targets, Probe(model.backbone, x))
+
+    def sample_prompt(self) -> str | None:
+        """Samples during training start from nothing (a newline), like ``zoo run`` without a prompt."""
+        return ""
 
 
 def _primer(chars: str) -> str:
