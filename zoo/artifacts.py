@@ -131,8 +131,12 @@ def read_config(path: str | Path) -> dict[str, Any]:
             raise ZooError(f"{file}: '{section}' must be an object with a 'name'")
         if not isinstance(part.get("config", {}), dict):
             raise ZooError(f"{file}: '{section}.config' must be an object")
-    if not isinstance(data.get("vocabulary", {}), dict):
-        raise ZooError(f"{file}: 'vocabulary' must be an object")
+    for section in ("vocabulary", "training", "metrics", "versions"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ZooError(f"{file}: '{section}' must be an object")
+    seed = data.get("training", {}).get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ZooError(f"{file}: 'training.seed' must be an integer")
     return data
 
 
