@@ -15,7 +15,7 @@ from torch import nn
 
 import zoo
 from zoo import hookimpl, option
-from zoo.artifacts import load_model_dir
+from zoo.loaded import load_model_dir
 from zoo.plugins import Zoo, use
 from zoo.task import Metric, Shard, StepOutput, Task
 from zoo.testing import TinyGRU, TinyGRUConfig
@@ -442,7 +442,9 @@ def test_a_start_that_fails_before_its_first_checkpoint_leaves_nothing(tmp_path,
     killed.mkdir()
     (killed / ".zoo-lock").write_text("{}")
     (killed / "metrics.jsonl").write_text('{"step": 999, "kind": "train", "loss": 1.0}\n')
+    (killed / ".metrics.jsonl.x1y2.tmp").write_text("half")
     zoo.train("copy", "tiny", steps=4, eval_every=2, log_every=2, out=killed)
+    assert not (killed / ".metrics.jsonl.x1y2.tmp").exists()  # temporary files go on the next start too
     steps = [json.loads(x)["step"] for x in (killed / "metrics.jsonl").read_text().splitlines()]
     assert 999 not in steps and max(steps) == 4  # begun afresh, not appended to
 
