@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from zoo.cli import echo_json, get_zoo
+from zoo.cli import complete, echo_json, get_zoo
 from zoo.errors import ZooError, did_you_mean
 
 KINDS = ("tasks", "models", "pretrained")
@@ -76,7 +76,7 @@ def _looks_like_folder(name: str) -> bool:
 
 
 @click.command("info")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.any_name)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info_cmd(name: str, as_json: bool) -> None:
     """Everything known about a task, model or pretrained entry, with its config fields; or, for
