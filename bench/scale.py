@@ -177,11 +177,20 @@ def side_by_side(corpora: list[Path], caches: list[Path], args: argparse.Namespa
                 run["state"] = tuple(s.detach() for s in out.state)
                 run["step"] += 1
             run["times"].append((time.perf_counter() - start) / args.log_every)
+    batch_us = []  # the data path alone: gathering one step's windows from each memory map
+    for run in runs:
+        task, times = run["task"], []
+        for step in range(2000):
+            start = time.perf_counter()
+            task.batch(step, batch_size, Shard())
+            times.append(time.perf_counter() - start)
+        batch_us.append(statistics.median(times) * 1e6)
     small, large = (statistics.median(run["times"][1:] or run["times"]) for run in runs)
     paired = [a / b for a, b in zip(runs[0]["times"][1:], runs[1]["times"][1:], strict=True)]
     return {"median_step_s": [small, large], "blocks": blocks, "steps_per_block": args.log_every,
             "steps_per_s_ratio_large_over_small": small / large,
-            "median_paired_ratio": statistics.median(paired) if paired else small / large}
+            "median_paired_ratio": statistics.median(paired) if paired else small / large,
+            "median_batch_us": batch_us}
 
 
 def uptime() -> str:

@@ -15,7 +15,7 @@ from torch import nn
 
 import zoo
 from zoo import hookimpl, option
-from zoo.artifacts import load_model_dir
+from zoo.loaded import load_model_dir
 from zoo.plugins import Zoo, use
 from zoo.task import Metric, Shard, StepOutput, Task
 from zoo.testing import TinyGRU, TinyGRUConfig
@@ -31,6 +31,7 @@ class ToyConfig:
     nan_at: int = option(-1, "step whose loss is NaN (-1: none)")
     signal_at: int = option(-1, "step at which the process signals itself (-1: none)")
     signal_name: str = option("SIGINT", "the signal sent at signal_at")
+    signal_twice: bool = option(False, "send the signal twice at signal_at")
     dropout: float = option(0.0, "dropout before the head")
 
 
@@ -96,7 +97,8 @@ class CopyTask(Task):
 
     def batch(self, step: int, batch_size: int, shard: Shard):
         if step == self.config.signal_at:
-            os.kill(os.getpid(), getattr(signal, self.config.signal_name))
+            for _ in range(2 if self.config.signal_twice else 1):
+                os.kill(os.getpid(), getattr(signal, self.config.signal_name))
         g = torch.Generator().manual_seed(1000 + step)
         rows = self.data[torch.randint(self.config.rows, (batch_size,), generator=g)]
         return {"x": rows[shard.rows(batch_size)], "step": torch.tensor(step)}
@@ -440,7 +442,9 @@ def test_a_start_that_fails_before_its_first_checkpoint_leaves_nothing(tmp_path,
     killed.mkdir()
     (killed / ".zoo-lock").write_text("{}")
     (killed / "metrics.jsonl").write_text('{"step": 999, "kind": "train", "loss": 1.0}\n')
+    (killed / ".metrics.jsonl.x1y2.tmp").write_text("half")
     zoo.train("copy", "tiny", steps=4, eval_every=2, log_every=2, out=killed)
+    assert not (killed / ".metrics.jsonl.x1y2.tmp").exists()  # temporary files go on the next start too
     steps = [json.loads(x)["step"] for x in (killed / "metrics.jsonl").read_text().splitlines()]
     assert 999 not in steps and max(steps) == 4  # begun afresh, not appended to
 
@@ -534,3 +538,15 @@ def test_a_models_lr_scale_scales_the_default_learning_rate_but_not_a_given_one(
     given = zoo.train("copy", "slow", out=tmp_path / "b", steps=1, lr=0.02)
     settings = [json.loads((r.run_dir / "config.json").read_text())["training"]["settings"]["lr"] for r in (scaled, given)]
     assert settings == [0.02 * 0.25, 0.02]  # copy's default lr is 0.02
+
+
+def test_in_a_library_a_second_signal_is_a_keyboard_interrupt_and_the_last_checkpoint_stays(tmp_path):
+    """A notebook's kernel must survive: only the zoo command turns the second signal into an exit."""
+    from zoo.engine import signals
+
+    signals.exit_on_second_signal(False)
+    with pytest.raises(KeyboardInterrupt):
+        zoo.train("copy", "tiny", steps=12, eval_every=4, settings=["signal_at=6", "signal_twice=true"],
+                  out=tmp_path / "r")
+    assert json.loads((tmp_path / "r" / "resume.json").read_text())["step"] == 4
+    assert all(torch.isfinite(t).all() for t in weights(tmp_path / "r").values())

@@ -39,14 +39,6 @@ def pull_cmd(ref: str) -> None:
     REF is hf://OWNER/NAME[@REVISION] or a pretrained name from `zoo list pretrained`. Honours
     HF_HOME, HF_HUB_CACHE and HF_HUB_OFFLINE=1 (then only the cache is used).
     """
-    from zoo import hub
+    from zoo.loading import resolve
 
-    zoo = get_zoo()
-    if not ref.startswith(hub.PREFIX) and ref in zoo.catalogue():
-        path = hub.fetch_pretrained(zoo.pretrained(ref))
-    elif ref.startswith(hub.PREFIX) or "/" in ref:
-        path = hub.pull(ref)
-    else:
-        zoo.pretrained(ref)  # raises: unknown pretrained model (did you mean ...)
-        raise AssertionError("unreachable")
-    click.echo(str(path))
+    click.echo(str(resolve(ref, get_zoo())))

@@ -229,7 +229,7 @@ def markdown_table() -> str:
     for f in FIELDS:
         choices = f.metadata.get("choices")
         value = "" if base_type(f.name) is bool else " " + (f.metadata["metavar"] or (
-            "|".join(choices) if choices else base_type(f.name).__name__.upper()))
+            "\\|".join(choices) if choices else base_type(f.name).__name__.upper()))  # \| keeps the table whole
         rows.append(f"| `{flag(f.name)}{value}` (`{f.name}`) | {describe_default(f.name)} | "
                     f"{_RULE[f.metadata['on_resume']]} | {f.metadata['help']} |")
     return "\n".join(rows)

@@ -6,6 +6,10 @@ long torch call (a huge batch) to return. The C-level handler also writes each s
 to a pipe (``signal.set_wakeup_fd``); a watcher thread blocked on that pipe counts them and exits
 the process on the second one. torch releases the GIL inside its kernels, so the watcher runs
 while the main thread computes.
+
+Ending the process is right for the ``zoo`` command, which turns it on (``exit_on_second_signal``).
+A library caller, such as a notebook whose kernel must survive, gets ``KeyboardInterrupt`` from
+the second signal instead, raised as soon as Python code runs again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 EXIT_AT_ONCE = 130
+_EXIT_ON_SECOND = False
 _MESSAGE = b"\nstopped at once by a second signal; nothing more was saved\n"
 
 
@@ -28,6 +33,12 @@ class StopFlag:
 
     def __bool__(self) -> bool:
         return self.signum is not None
+
+
+def exit_on_second_signal(enabled: bool = True) -> None:
+    """Make a second SIGINT/SIGTERM end the process at once (the zoo command's choice)."""
+    global _EXIT_ON_SECOND
+    _EXIT_ON_SECOND = enabled
 
 
 def exit_at_once() -> None:
@@ -63,13 +74,22 @@ def catch_stop_signals() -> Iterator[StopFlag]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if flag:
-            exit_at_once()
+            if _EXIT_ON_SECOND:
+                exit_at_once()
+            raise KeyboardInterrupt
         flag.signum = signum
 
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(write_fd, False)
     for s in SIGNALS:
         signal.signal(s, handler)
+    if not _EXIT_ON_SECOND:
+        try:
+            yield flag
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
     previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     watcher = threading.Thread(target=_watch, args=(read_fd,), name="zoo-second-signal", daemon=True)
     watcher.start()

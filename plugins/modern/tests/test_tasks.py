@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import zoo
-from zoo.plugins import current
+from zoo.testing import current
 
 pytestmark = pytest.mark.slow  # a few seconds each: real training through zoo.train
 
@@ -57,3 +57,10 @@ def test_the_transformer_encodes_and_decodes_seq2seq(tmp_path) -> None:
     result = zoo.train("seq2seq", "transformer", settings=["examples=2000", *TINY_TRANSFORMER], steps=150,
                        eval_every=150, out=tmp_path / "run")
     assert result.metrics["val_loss"] < 0.6 * math.log(_vocab_size(result.run_dir))
+
+
+def test_the_transformer_classifies_names(tmp_path) -> None:
+    result = zoo.train("names", "transformer", settings=TINY_TRANSFORMER, steps=200, eval_every=200,
+                       out=tmp_path / "run")
+    classes = len(json.loads((result.run_dir / "config.json").read_text())["vocabulary"]["classes"])
+    assert result.metrics["accuracy"] > 2.0 / classes  # balanced held-out set: chance is 1/classes
