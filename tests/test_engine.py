@@ -15,7 +15,7 @@ from torch import nn
 
 import zoo
 from zoo import hookimpl, option
-from zoo.artifacts import load_model_dir
+from zoo.loaded import load_model_dir
 from zoo.plugins import Zoo, use
 from zoo.task import Metric, Shard, StepOutput, Task
 from zoo.testing import TinyGRU, TinyGRUConfig

@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -26,6 +26,9 @@ from zoo.engine.settings import TrainSettings
 from zoo.engine.signals import StopFlag, catch_stop_signals
 from zoo.errors import ZooError
 from zoo.state import State, detach, tree_map
+
+if TYPE_CHECKING:
+    from zoo.task import Shard, Task
 
 
 class Diverged(ZooError):
@@ -69,7 +72,7 @@ def _isolated_rng(device: torch.device) -> Iterator[None]:
 class Trainer:
     """Holds one run's live objects; ``run()`` trains until a budget, target, signal or NaN."""
 
-    def __init__(self, *, task: Any, net: nn.Module, settings: TrainSettings, device: torch.device,
+    def __init__(self, *, task: Task, net: nn.Module, settings: TrainSettings, device: torch.device,
                  dist: Dist, schedule: Schedule, reporter: Reporter,
                  save: Callable[[Trainer, State], None]) -> None:
         self.task, self.model, self.settings = task, net, settings
@@ -273,7 +276,7 @@ class Trainer:
         self.carry = tree_map(lambda t: t[self.dist.rank].to(self.device), stacked)
 
 
-def _shard(dist: Dist) -> Any:
+def _shard(dist: Dist) -> Shard:
     from zoo.task import Shard
 
     return Shard(dist.rank, dist.world_size)

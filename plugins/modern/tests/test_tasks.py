@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import zoo
-from zoo.plugins import current
+from zoo.testing import current
 
 pytestmark = pytest.mark.slow  # a few seconds each: real training through zoo.train
 
