@@ -105,6 +105,8 @@ class CharLMTask(Task):
     """forget_bias None keeps torch's small random gate biases: a forget bias of 1 let the cell
     state of the carried streams grow large and cost 0.03-0.05 nats/char on tinyshakespeare."""
     run_options = frozenset({"length", "temperature", "top_k", "seed"})
+    pipeline_tag = "text-generation"
+    example_input = "ROMEO:"
 
     config: CharLMConfig
 
