@@ -75,7 +75,7 @@ def bundle(run_dir: Path, spec: Spec) -> Path:
     dest.mkdir(parents=True)
     for name in (WEIGHTS, CONFIG):
         shutil.copyfile(run_dir / name, dest / name)
-    (dest / README).write_text(card_text(read_config(dest), ref=spec.name), encoding="utf-8")
+    (dest / README).write_text(card_text(read_config(dest), ref=spec.name, license="MIT"), encoding="utf-8")
     return dest
 
 

@@ -49,6 +49,7 @@ def save_model_dir(
         "training": training or {},
         "metrics": metrics or {},
         "versions": versions or library_versions(),
+        "usage": {"pipeline_tag": task.pipeline_tag, "example_input": task.example_input},
     }
     path = write_model_dir(path, config, net, weights_file=weights_file)
     for name, data in (getattr(task, "report_files", dict)() or {}).items():
