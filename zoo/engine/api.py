@@ -294,5 +294,5 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
     try:
         stopped = trainer.run()
     finally:
-        reporter.close()
+        reporter.close(trainer.step)
     return TrainResult(job.run_dir, trainer.final_metrics(), trainer.step, trainer.elapsed, stopped)
