@@ -86,11 +86,12 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--data", default="builtin", help="charlm corpus (default: the built-in text)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     # reset_every=0: plain truncated BPTT, the loop one writes by hand (no staggered state restarts)
-    settings = [f"window={args.window}", f"hidden_size={args.hidden_size}", "reset_every=0"]
+    settings = [f"data={args.data}", f"window={args.window}", f"hidden_size={args.hidden_size}", "reset_every=0"]
     hand_rate(args, settings)  # warm-up: allocator, kernels, the corpus cache
     ratios, best, all_identical = [], {"engine": 0.0, "hand": 0.0}, True
     with tempfile.TemporaryDirectory() as tmp:

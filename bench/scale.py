@@ -12,7 +12,9 @@ in its own child process, so peak RSS (``ru_maxrss``) is that of one job:
 - *steps/s ratio*: two identical charlm + lstm networks (task defaults, one torch thread) train
   on the two sizes of ``--ratio`` side by side in one process, alternating blocks of
   ``--log-every`` steps; the median seconds per step of each, and their ratio small/large
-  (steps/s of the large corpus over the small one; 1.0: speed does not depend on size).
+  (steps/s of the large corpus over the small one; 1.0: speed does not depend on size), and
+  the median of the per-block ratios (each block of one size against the block of the other
+  that ran next to it, which cancels slow drifts in the machine's load).
 
     .venv/bin/python bench/scale.py                          # everything, writes docs/scale.png
     .venv/bin/python bench/scale.py --sizes 1,10,100 --train-sizes 100 --rounds 3
@@ -49,6 +51,33 @@ seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "chars": len(tokens.ids), "dtype": tokens.ids.dtype.name,
                   "vocab": len(tokens.chars), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+
+
+CHILD_TSV = """
+import json, resource, sys, time
+from zoo_seq2seq.config import Seq2SeqConfig
+from zoo_seq2seq.data import load_pairs
+start = time.perf_counter()
+pairs = load_pairs(Seq2SeqConfig(data=sys.argv[1]), 0)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "train": len(pairs.train), "held_out": len(pairs.held_out),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def make_tsv(lines: int, work: Path) -> Path:
+    """``lines`` lines of ``word<TAB>word reversed`` (random lowercase words, 3-12 letters, seed 0)."""
+    out = work / f"reverse-{lines}.tsv"
+    if out.is_file():
+        return out
+    rng = random.Random(0)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    with open(out.with_suffix(".part"), "w", encoding="utf-8") as fh:
+        for _ in range(lines):
+            word = "".join(rng.choices(letters, k=rng.randint(3, 12)))
+            fh.write(f"{word}\t{word[::-1]}\n")
+    out.with_suffix(".part").replace(out)
+    return out
 
 
 def make_corpus(text_path: Path, size_mb: int, work: Path) -> Path:
@@ -148,9 +177,20 @@ def side_by_side(corpora: list[Path], caches: list[Path], args: argparse.Namespa
                 run["state"] = tuple(s.detach() for s in out.state)
                 run["step"] += 1
             run["times"].append((time.perf_counter() - start) / args.log_every)
+    batch_us = []  # the data path alone: gathering one step's windows from each memory map
+    for run in runs:
+        task, times = run["task"], []
+        for step in range(2000):
+            start = time.perf_counter()
+            task.batch(step, batch_size, Shard())
+            times.append(time.perf_counter() - start)
+        batch_us.append(statistics.median(times) * 1e6)
     small, large = (statistics.median(run["times"][1:] or run["times"]) for run in runs)
+    paired = [a / b for a, b in zip(runs[0]["times"][1:], runs[1]["times"][1:], strict=True)]
     return {"median_step_s": [small, large], "blocks": blocks, "steps_per_block": args.log_every,
-            "steps_per_s_ratio_large_over_small": small / large}
+            "steps_per_s_ratio_large_over_small": small / large,
+            "median_paired_ratio": statistics.median(paired) if paired else small / large,
+            "median_batch_us": batch_us}
 
 
 def uptime() -> str:
@@ -194,6 +234,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100, help="training steps per run")
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--val-fraction", type=float, default=0.001, help="validation share of the training runs")
+    parser.add_argument("--tsv-lines", type=int, default=1_000_000, help="seq2seq TSV load test (0: skip)")
     parser.add_argument("--text", type=Path, default=SHAKESPEARE, help="the text repeated into corpora")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "seqzoo-scale",
                         help="where corpora and caches go (kept between runs)")
@@ -230,6 +271,12 @@ def main() -> None:
         summary["ratio_sizes_mb"] = ratio
         print(json.dumps(summary), flush=True)
         rows.append(summary)
+    if args.tsv_lines:
+        tsv = make_tsv(args.tsv_lines, args.work)
+        out, _, _ = run_measured([sys.executable, "-c", CHILD_TSV, str(tsv)], child_env(args.work / "cache-tsv"))
+        got = {"tsv_lines": args.tsv_lines, "tsv_mb": tsv.stat().st_size / MB, **json.loads(out)}
+        print(json.dumps(got), flush=True)
+        rows.append(got)
     print(f"# {uptime()}", flush=True)
     prep_rows = [r for r in rows if "size_mb" in r and r["size_mb"] in sizes]
     print("\n| corpus | characters | ids | prep cold s | prep warm s | peak RSS cold MB | peak RSS warm MB | train peak RSS MB |")

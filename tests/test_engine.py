@@ -15,7 +15,7 @@ from torch import nn
 
 import zoo
 from zoo import hookimpl, option
-from zoo.artifacts import load_model_dir
+from zoo.loaded import load_model_dir
 from zoo.plugins import Zoo, use
 from zoo.task import Metric, Shard, StepOutput, Task
 from zoo.testing import TinyGRU, TinyGRUConfig
@@ -31,6 +31,7 @@ class ToyConfig:
     nan_at: int = option(-1, "step whose loss is NaN (-1: none)")
     signal_at: int = option(-1, "step at which the process signals itself (-1: none)")
     signal_name: str = option("SIGINT", "the signal sent at signal_at")
+    signal_twice: bool = option(False, "send the signal twice at signal_at")
     dropout: float = option(0.0, "dropout before the head")
 
 
@@ -96,7 +97,8 @@ class CopyTask(Task):
 
     def batch(self, step: int, batch_size: int, shard: Shard):
         if step == self.config.signal_at:
-            os.kill(os.getpid(), getattr(signal, self.config.signal_name))
+            for _ in range(2 if self.config.signal_twice else 1):
+                os.kill(os.getpid(), getattr(signal, self.config.signal_name))
         g = torch.Generator().manual_seed(1000 + step)
         rows = self.data[torch.randint(self.config.rows, (batch_size,), generator=g)]
         return {"x": rows[shard.rows(batch_size)], "step": torch.tensor(step)}
@@ -379,6 +381,134 @@ def test_the_engine_does_the_arithmetic_of_a_hand_written_tbptt_loop(tmp_path):
     assert not same(weights(run), reference(carry=False))
 
 
+# -- owning the run directory (issue 12, part 2) ------------------------------------------------
+def test_a_run_directory_belongs_to_one_process_at_a_time(tmp_path):
+    from zoo.engine import rundir
+
+    held = rundir.claim_new(tmp_path / "busy")  # as a live `zoo train --out busy` holds it
+    try:
+        with pytest.raises(zoo.ZooError, match=rf"busy is in use by another zoo process \(pid {os.getpid()}\)"):
+            zoo.train("copy", "tiny", steps=2, out=tmp_path / "busy")
+    finally:
+        held.release()
+    first = zoo.train("copy", "tiny", steps=4, eval_every=2, out=tmp_path / "busy")  # free again
+    held = rundir.claim_existing(first.run_dir)
+    try:
+        with pytest.raises(zoo.ZooError, match="in use by another zoo process"):
+            zoo.train("", "", resume=first.run_dir, steps=6)
+    finally:
+        held.release()
+    assert zoo.train("", "", resume=first.run_dir, steps=6).steps == 6
+
+
+def test_kill_9_does_not_leave_a_run_directory_locked(tmp_path):
+    import subprocess
+    import sys
+
+    from zoo.engine import rundir
+
+    code = ("import sys, time; from pathlib import Path; from zoo.engine import rundir; "
+            "rundir.claim_new(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "r")], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(zoo.ZooError, match=rf"in use by another zoo process \(pid {holder.pid}\)"):
+        rundir.claim_new(tmp_path / "r")
+    holder.kill()  # SIGKILL: no cleanup runs, the kernel drops the lock
+    holder.wait()
+    assert zoo.train("copy", "tiny", steps=2, out=tmp_path / "r").steps == 2
+
+
+def test_out_never_writes_into_a_users_folder(tmp_path):
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "README.md").write_text("my notes\n")
+    with pytest.raises(zoo.ZooError, match="is not empty and is not a seqzoo run: refusing to write into it"):
+        zoo.train("copy", "tiny", steps=2, out=mine)
+    assert [p.name for p in mine.iterdir()] == ["README.md"] and (mine / "README.md").read_text() == "my notes\n"
+    (tmp_path / "empty").mkdir()
+    assert zoo.train("copy", "tiny", steps=2, out=tmp_path / "empty").steps == 2  # an empty folder is fine
+
+
+def test_a_start_that_fails_before_its_first_checkpoint_leaves_nothing(tmp_path, monkeypatch):
+    with pytest.raises(zoo.ZooError, match="loss became nan"):
+        zoo.train("copy", "tiny", steps=40, eval_every=20, settings=["nan_at=2"], out=tmp_path / "nested" / "r")
+    assert not (tmp_path / "nested").exists()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(zoo.ZooError, match="loss became nan"):
+        zoo.train("copy", "tiny", steps=40, eval_every=20, settings=["nan_at=2"])
+    assert list(tmp_path.iterdir()) == []  # no runs/ folder either
+    # a start killed (-9) before its first checkpoint: lock file and a metrics line, no resume.json
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    (killed / ".zoo-lock").write_text("{}")
+    (killed / "metrics.jsonl").write_text('{"step": 999, "kind": "train", "loss": 1.0}\n')
+    (killed / ".metrics.jsonl.x1y2.tmp").write_text("half")
+    zoo.train("copy", "tiny", steps=4, eval_every=2, log_every=2, out=killed)
+    assert not (killed / ".metrics.jsonl.x1y2.tmp").exists()  # temporary files go on the next start too
+    steps = [json.loads(x)["step"] for x in (killed / "metrics.jsonl").read_text().splitlines()]
+    assert 999 not in steps and max(steps) == 4  # begun afresh, not appended to
+
+
+def test_leftovers_of_a_killed_process_are_cleaned_on_resume(tmp_path):
+    run = zoo.train("copy", "tiny", steps=4, eval_every=2, out=tmp_path / "r").run_dir
+    leftovers = [run / ".model.safetensors.k3j2.tmp", run / "checkpoint" / ".state-00000006.safetensors.x.tmp",
+                 run / "checkpoint" / "model-00000006.safetensors"]  # a checkpoint killed before its commit
+    for path in leftovers:
+        path.write_bytes(b"half")
+    zoo.train("", "", resume=run, steps=5, eval_every=100)
+    assert not any(p.exists() for p in leftovers)
+    assert sorted(p.name for p in (run / "checkpoint").iterdir()) == ["model-00000005.safetensors",
+                                                                       "state-00000005.safetensors"]
+
+
+def test_the_published_model_is_never_ahead_of_resume_json(tmp_path, monkeypatch):
+    """A process dying as it commits the second checkpoint: model and config stay at the first."""
+    from zoo.engine import checkpoint
+
+    real, calls = checkpoint.write_json_atomic, []
+
+    def dies_on_second_commit(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("killed")
+        real(path, data)
+
+    monkeypatch.setattr(checkpoint, "write_json_atomic", dies_on_second_commit)
+    with pytest.raises(OSError, match="killed"):
+        zoo.train("copy", "tiny", steps=8, eval_every=4, out=tmp_path / "r")
+    run = tmp_path / "r"
+    record = json.loads((run / "resume.json").read_text())
+    config = json.loads((run / "config.json").read_text())
+    assert record["step"] == config["training"]["steps"] == 4
+    assert same(weights(run), load_file(str(run / "checkpoint" / record["files"]["model"])))
+
+
+def test_a_full_disk_while_saving_says_so_and_which_checkpoint_is_whole(tmp_path, monkeypatch):
+    import errno
+
+    from zoo.engine import checkpoint
+
+    real, calls = checkpoint.save_file, []
+
+    def disk_fills_on_second(tensors, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(tensors, path)
+
+    monkeypatch.setattr(checkpoint, "save_file", disk_fills_on_second)
+    run = tmp_path / "r"
+    with pytest.raises(zoo.ZooError, match=rf"^the disk is full while writing .*state-00000008.*; the checkpoint "
+                                           rf"of step 4 in {run} is still whole \(zoo train --resume {run}\)$"):
+        zoo.train("copy", "tiny", steps=12, eval_every=4, out=run)
+    calls.clear()
+    monkeypatch.setattr(checkpoint, "save_file", lambda tensors, path: (_ for _ in ()).throw(
+        OSError(errno.ENOSPC, "No space left on device", str(path))))
+    with pytest.raises(zoo.ZooError, match="the disk is full .*; no checkpoint had been saved yet"):
+        zoo.train("copy", "tiny", steps=12, eval_every=4, out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
 def test_a_stateless_model_trains_on_a_task_that_passes_no_state_and_is_refused_by_one_that_does(tmp_path):
     result = zoo.train("copy", "stateless", out=tmp_path / "copy", steps=80, eval_every=80, lr=0.05)
     # 4 of 5 targets are the previous input (in reach); the first is a guess: ceiling about 0.83
@@ -408,3 +538,15 @@ def test_a_models_lr_scale_scales_the_default_learning_rate_but_not_a_given_one(
     given = zoo.train("copy", "slow", out=tmp_path / "b", steps=1, lr=0.02)
     settings = [json.loads((r.run_dir / "config.json").read_text())["training"]["settings"]["lr"] for r in (scaled, given)]
     assert settings == [0.02 * 0.25, 0.02]  # copy's default lr is 0.02
+
+
+def test_in_a_library_a_second_signal_is_a_keyboard_interrupt_and_the_last_checkpoint_stays(tmp_path):
+    """A notebook's kernel must survive: only the zoo command turns the second signal into an exit."""
+    from zoo.engine import signals
+
+    signals.exit_on_second_signal(False)
+    with pytest.raises(KeyboardInterrupt):
+        zoo.train("copy", "tiny", steps=12, eval_every=4, settings=["signal_at=6", "signal_twice=true"],
+                  out=tmp_path / "r")
+    assert json.loads((tmp_path / "r" / "resume.json").read_text())["step"] == 4
+    assert all(torch.isfinite(t).all() for t in weights(tmp_path / "r").values())

@@ -41,3 +41,19 @@ def test_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path: Pat
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "config.json").stat().st_mode) == 0o644
+
+
+def test_an_os_error_inside_a_writer_surfaces_as_that_oserror(tmp_path):
+    """safetensors reports a full disk as its own exception with '(os error 28)' in the text."""
+    import errno
+
+    def full_disk(tmp):
+        tmp.write_bytes(b"half")
+        raise RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    with pytest.raises(OSError) as info:
+        write_atomic(tmp_path / "w.safetensors", full_disk)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "w.safetensors")
+    assert list(tmp_path.iterdir()) == []  # the temporary file is gone, nothing was published
+    with pytest.raises(RuntimeError, match="a bug"):  # anything else passes through unchanged
+        write_atomic(tmp_path / "x", lambda tmp: (_ for _ in ()).throw(RuntimeError("a bug")))

@@ -203,10 +203,11 @@ def test_stateless_and_finite_memory_models_pass_the_checks_that_apply(model: ty
 
 def test_checks_follow_the_declaration() -> None:
     applies = [name for name in zoo.testing.CHECKS if zoo.testing.applies(name, TinyRNN, TinyConfig())]
-    assert applies == [name for name in zoo.testing.CHECKS if name != "memory"]
+    assert applies == [name for name in zoo.testing.CHECKS if name not in ("memory", "internals")]
     stateless = [name for name in zoo.testing.CHECKS if zoo.testing.applies(name, TinyConv, TinyConfig())]
     assert stateless == ["output_shapes", "lengths", "determinism", "gradients", "save_load"]
-    assert all(zoo.testing.applies(name, TinyWindow, TinyConfig()) for name in zoo.testing.CHECKS)
+    assert all(zoo.testing.applies(name, TinyWindow, TinyConfig()) for name in zoo.testing.CHECKS if name != "internals")
+    assert zoo.testing.applies("internals", ReportsInternals, TinyConfig())  # only models that report them
     with pytest.raises(AssertionError, match="does not apply to a stateless model"):
         zoo.testing.check_state_carry(TinyConv, TinyConfig())
     with pytest.raises(AssertionError, match="applies only to a finite-memory model"):
@@ -292,3 +293,42 @@ def test_models_are_named_as_registered_with_settings(tiny_zoo) -> None:
 
 def test_the_tiny_backbone_offered_to_task_authors_honours_the_contract():
     zoo.testing.check_model(zoo.testing.TinyGRU, zoo.testing.TinyGRUConfig(hidden_size=4), input_size=3)
+
+
+class ReportsInternals(TinyRNN):
+    """Internals done right: the hidden states from one forward, and one made-up gate in [0, 1]."""
+
+    def internals(self, x, state=None):
+        y, _ = self(x, state)
+        return {"h": y[0], "gate.open": torch.sigmoid(y[0])}
+
+
+class InternalsForgetState(ReportsInternals):
+    def internals(self, x, state=None):
+        return super().internals(x, None)
+
+
+class GateOutOfRange(ReportsInternals):
+    def internals(self, x, state=None):
+        found = super().internals(x, state)
+        return {**found, "gate.open": found["h"] * 2}
+
+
+class InternalsWrongShape(ReportsInternals):
+    def internals(self, x, state=None):
+        return {"h": self(x, state)[0]}  # (1, time, units): the batch dimension left in
+
+
+@pytest.mark.parametrize(
+    "broken, says",
+    [(InternalsForgetState, "differ from forward's outputs"), (GateOutOfRange, "must lie in [0, 1]"),
+     (InternalsWrongShape, "internals['h'] must be (time=7, units=4)")],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_the_internals_check_catches_bad_internals(broken: type, says: str) -> None:
+    zoo.testing.check_internals(ReportsInternals, TinyConfig())
+    zoo.testing.check_internals(TinyRNN, TinyConfig())  # a model without internals has nothing to check
+    with pytest.raises(AssertionError) as info:
+        zoo.testing.check_internals(broken, TinyConfig())
+    assert says in str(info.value)
+

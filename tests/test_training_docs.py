@@ -27,6 +27,8 @@ def test_the_docs_table_is_generated_from_the_dataclass():
     assert table == st.markdown_table(), "docs/training.md is stale: run python -m zoo.engine.settings"
     for name in st.NAMES:
         assert f"(`{name}`)" in table
+    for row in table.splitlines():  # four cells: a bare | inside a cell would split it
+        assert len(re.findall(r"(?<!\\)\|", row)) == 5, row
 
 
 def test_every_field_is_one_cli_flag_with_its_help_and_nothing_else_is_hand_written():

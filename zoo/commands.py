@@ -10,6 +10,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "plugins": "zoo.cli.listing:plugins_cmd",
     "train": "zoo.cli.train:train_cmd",
     "run": "zoo.cli.run:run_cmd",
+    "inspect": "zoo.cli.inspect:inspect_cmd",
     "eval": "zoo.cli.evaluate:eval_cmd",
     "push": "zoo.cli.hub:push_cmd",
     "pull": "zoo.cli.hub:pull_cmd",

@@ -9,10 +9,13 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from zoo.errors import ZooError
 
 
 @contextlib.contextmanager
@@ -64,10 +67,45 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def read_document(path: str | os.PathLike[str], *, missing: str,
+                  parse: Callable[[str], Any] = json.loads, kind: str = "JSON") -> Any:
+    """Parse a JSON (or, with ``parse=tomllib.loads``, TOML) file; every failure is one ZooError line.
+
+    ``missing`` is the whole message when the file does not exist: only the caller knows what a
+    missing file means (not a model directory, nothing to resume...).
+    """
+    file = Path(path)
+    try:
+        return parse(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ZooError(missing) from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ZooError(f"{file}: not valid {kind} ({exc})") from None
+    except OSError as exc:  # a symlink loop, a folder in the file's place, no permission...
+        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+"""How Rust libraries (safetensors) spell an operating-system error in their own exceptions."""
+
+
 def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically.
+
+    A writer's exception that carries an operating-system error (a full disk inside safetensors)
+    becomes that ``OSError``, naming ``path``, so callers can tell the disk from a bug.
+    """
     with atomic_path(path) as tmp:
-        writer(tmp)
+        try:
+            writer(tmp)
+        except OSError:
+            raise
+        except Exception as exc:
+            match = _OS_ERROR.search(str(exc))
+            if match is None:
+                raise
+            code = int(match.group(1))
+            raise OSError(code, os.strerror(code), str(path)) from exc
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -84,6 +84,18 @@ class Model(nn.Module):
         y, state = self(x_t.unsqueeze(1), state)
         return y[:, 0], state
 
+    def internals(self, x: Tensor, state: State | None = None) -> dict[str, Tensor] | None:
+        """Optional, for ``zoo inspect``: what happens inside at every step of one sequence.
+
+        ``x`` is (1, time, input_size) and ``state`` its initial state (zeros when None). Return
+        named (time, units) tensors: ``"h"`` (required) the hidden state after each step, every
+        layer's units side by side (layer 0 first); optionally ``"c"`` (a cell state, same units);
+        and gates as ``"gate.NAME"``, values in [0, 1] (``gate.forget``...). Compute them once
+        over the sequence (``zoo.testing.check_internals`` checks them against ``forward``).
+        The default, None, means the model reports no internals: inspection shows predictions only.
+        """
+        return None
+
 
 def masked_scan(model: Model, x: Tensor, state: State | None, lengths: Tensor) -> tuple[Tensor, State]:
     """Generic ``lengths`` support for any model: step through time, freezing finished rows.

@@ -16,6 +16,8 @@ and an encoder-decoder all fit without special cases:
    held-out data (the end of a run, ``zoo eval``); ``evaluate_bounded`` may return a cheaper
    estimate for the evaluations during training, whose cost must not grow with the corpus.
 6. ``run(net, text, options)`` turns a user's input string into output text, streamed in pieces.
+7. Optional: ``steps(net, text)`` runs the network once over an input for ``zoo inspect``, and
+   ``sample_prompt()`` lets ``zoo train --sample-every`` show what ``run`` generates while training.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
+from zoo.inspection import Steps
 from zoo.model import Model
 from zoo.state import State
 
@@ -117,6 +120,13 @@ class Task:
     run_options: ClassVar[frozenset[str]] = frozenset()
     """Names of the RunOptions fields ``run`` honours; others given on the command line are refused."""
 
+    pipeline_tag: ClassVar[str | None] = None
+    """The Hugging Face pipeline this task fits, if one does (``text-generation``,
+    ``text-classification``...); the model card's YAML carries it so the Hub can file the model."""
+
+    example_input: ClassVar[str] = ""
+    """A real input to show in the model card's usage example (``zoo run REF "81+113"``)."""
+
     def __init__(self, config: Any) -> None:
         self.config = config
 
@@ -180,3 +190,22 @@ class Task:
     def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
         """Answer a user's input. Yield output text in pieces (streamed to stdout)."""
         raise NotImplementedError
+
+    # -- looking inside (optional) -------------------------------------------------------
+    def steps(self, net: nn.Module, text: str) -> Steps:
+        """For ``zoo inspect``: run ``net`` once over ``text`` and say, for every step, the token
+        it read, its prediction (logits over ``classes``) and the class that truly comes next.
+
+        Name the backbone to look inside with ``Steps.probe`` (the backbone, its input features
+        for this sequence and its initial state). Raise ZooError for input the task cannot read.
+        The default says the task does not support inspection.
+        """
+        from zoo.errors import ZooError
+
+        raise ZooError(f"task {type(self).__name__} does not support zoo inspect (no Task.steps)")
+
+    def sample_prompt(self) -> str | None:
+        """The fixed prompt ``zoo train --sample-every N`` passes to ``run`` to show progress,
+        or None (the default) when ``run`` does not generate."""
+        return None
+

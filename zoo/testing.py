@@ -38,11 +38,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from zoo.artifacts import load_model_dir, save_model_dir
+from zoo.artifacts import save_model_dir
 from zoo.assemble import make_network, make_task, recipe
 from zoo.config import build as build_config
 from zoo.config import option
 from zoo.devices import torch_threads
+from zoo.loaded import load_model_dir
 from zoo.model import Model, masked_scan
 from zoo.plugins import Zoo, current, use
 from zoo.state import State, tree_map
@@ -65,6 +66,7 @@ __all__ = [
     "check_detach_state",
     "check_determinism",
     "check_gradients",
+    "check_internals",
     "check_lengths",
     "check_memory",
     "check_model",
@@ -402,6 +404,44 @@ def _save_load(case: Case) -> None:
     _equal(case, state2, state, "after a safetensors save/load round trip, the state differs")
 
 
+def _internals(case: Case) -> None:
+    """Only for models that override ``Model.internals`` (``zoo inspect``); others pass."""
+    model = case.build()
+    if type(model).internals is Model.internals:
+        return
+    x = case.inputs()[:1]
+    time = x.shape[1]
+    with torch.no_grad():
+        _, start = model(case.inputs(seed=3, time=2)[:1])  # a non-zero initial state
+        y, _ = model(x, start)
+        found = model.internals(x, start)
+        cut = time // 2
+        _, middle = model(x[:, :cut], start)
+        first, second = model.internals(x[:, :cut], start), model.internals(x[:, cut:], middle)
+    if not isinstance(found, dict) or not isinstance(found.get("h"), Tensor):
+        raise case.fail("internals(x, state) must return a dict with 'h', a (time, units) tensor")
+    units = found["h"].shape[-1]
+    for name, value in found.items():
+        if not isinstance(value, Tensor) or tuple(value.shape) != (time, units):
+            got = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+            raise case.fail(f"internals['{name}'] must be (time={time}, units={units}) like 'h', got {got}")
+        if not bool(torch.isfinite(value).all()):
+            raise case.fail(f"internals['{name}'] has non-finite values")
+        if name.startswith("gate.") and not (bool((value >= 0).all()) and bool((value <= 1).all())):
+            raise case.fail(f"internals['{name}'] is a gate: its values must lie in [0, 1]")
+        if name not in ("h", "c") and not name.startswith("gate."):
+            raise case.fail(f"internals key '{name}' is none of 'h', 'c', 'gate.NAME'")
+    if units < model.output_size:
+        raise case.fail(f"internals['h'] has {units} units, fewer than output_size={model.output_size}")
+    _close(case, found["h"][:, units - model.output_size :], y[0],
+           "the last output_size units of internals['h'] (the top layer) differ from forward's outputs")
+    if set(first) != set(found) or set(second) != set(found):
+        raise case.fail("internals returns different keys for different inputs")
+    for name in found:
+        _close(case, torch.cat([first[name], second[name]]), found[name],
+               f"internals['{name}'] over two chunks (state carried) differ from the whole sequence")
+
+
 def _memory(case: Case) -> None:
     memory = case.memory
     if memory is None:
@@ -445,6 +485,8 @@ def applies(check: str, model: type[Model] | str | Case, config: Any = None, **o
         return not case.stateless
     if check == "memory":
         return not case.stateless and case.memory is not None
+    if check == "internals":
+        return case.model_cls.internals is not Model.internals
     return True
 
 
@@ -472,6 +514,7 @@ check_gradients = _public(_gradients, "Gradients reach every parameter, the inpu
 check_detach_state = _public(_detach_state, "detach_state keeps values and cuts the graph to earlier inputs.")
 check_reorder_state = _public(_reorder_state, "reorder_state selects and repeats batch rows of the state.")
 check_save_load = _public(_save_load, "A safetensors save_model/load_model round trip gives identical results.")
+check_internals = _public(_internals, "Model.internals (if overridden): h, c, gates per step, consistent with forward.")
 check_memory = _public(_memory, "A finite memory M: fixed-shape state; step M sees step 0; chunks and steps over 2M+3 steps equal one run.")
 
 CHECKS: dict[str, Callable[..., None]] = {
@@ -484,6 +527,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "detach_state": check_detach_state,
     "reorder_state": check_reorder_state,
     "save_load": check_save_load,
+    "internals": check_internals,
     "memory": check_memory,
 }
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from zoo.cli import echo_json
 from zoo.errors import ZooError
 
 
@@ -59,7 +59,7 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
                         title=f"zoo compare {task}")
         click.echo(f"learning curves: {png}")
     if as_json:
-        click.echo(json.dumps(comparison.as_dict()))
+        echo_json(comparison.as_dict())
     if comparison.interrupted:
         click.echo("interrupted: the leaderboard covers the runs that finished before it", err=True)
         sys.exit(130)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 from typing import Any
 
 import click
 
-from zoo.cli import get_zoo
+from zoo.cli import echo_json, get_zoo
 from zoo.errors import ZooError, did_you_mean
 
 KINDS = ("tasks", "models", "pretrained")
@@ -55,7 +54,7 @@ def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
         for kind in kinds
     }
     if as_json:
-        click.echo(json.dumps({k: result.get(k, []) for k in KINDS} if len(kinds) == 3 else result))
+        echo_json({k: result.get(k, []) for k in KINDS} if len(kinds) == 3 else result)
         return
     for kind in kinds:
         click.echo(click.style(f"{kind}:", bold=True))
@@ -83,7 +82,7 @@ def info_cmd(name: str, as_json: bool) -> None:
         refused = [m for kind in ("task", "model", "pretrained") if (m := zoo.refusal(kind, name))]
         raise ZooError(refused[0]) if refused else _unknown_name(name, tables)
     if as_json:
-        click.echo(json.dumps(found[0] if len(found) == 1 else {"matches": found}))
+        echo_json(found[0] if len(found) == 1 else {"matches": found})
         return
     for item in found:
         click.echo(click.style(f"{item['kind']} {item['name']}", bold=True) + f": {item['summary']}")
@@ -119,7 +118,7 @@ def plugins_cmd(as_json: bool) -> None:
     zoo = get_zoo()
     records = [r.describe() for r in zoo.plugins]
     if as_json:
-        click.echo(json.dumps({"plugins": records}))
+        echo_json({"plugins": records})
         return
     if not records:
         click.echo("no plugins installed")

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from zoo.cli.params import FiniteFloat
 from zoo.errors import ZooError
 
 # CLI flag -> RunOptions field; a task lists the fields it honours in Task.run_options.
@@ -24,7 +25,7 @@ _OPTION_FLAGS = {
 @click.argument("text", required=False)
 @click.option("--prompt", help="Input text (same as the TEXT argument).")
 @click.option("--length", type=click.IntRange(min=0), help="How many tokens to generate.")
-@click.option("--temperature", type=click.FloatRange(min=0.0, min_open=True), help="Sampling temperature.")
+@click.option("--temperature", type=FiniteFloat(min=0.0, min_open=True), help="Sampling temperature.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Sample only among the K most likely tokens.")
 @click.option("--seed", type=int, help="Random seed: the same seed gives the same output.")
 @click.option("--beam", type=click.IntRange(min=1), help="Beam width for beam-search decoding.")
@@ -38,6 +39,13 @@ def run_cmd(ref: str, text: str | None, prompt: str | None, device: str, **given
     zoo run runs/charlm-lstm-... --prompt "ROMEO:" --length 500 --temperature 0.8
     zoo run adder-gru "81+113"
     """
+    try:
+        _run(ref, text, prompt, device, given)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, like any Unix filter
+        sys.exit(130)
+
+
+def _run(ref: str, text: str | None, prompt: str | None, device: str, given: dict[str, object]) -> None:
     from zoo.devices import resolve_device
     from zoo.loading import load
 
@@ -45,14 +53,10 @@ def run_cmd(ref: str, text: str | None, prompt: str | None, device: str, **given
         raise ZooError("give the input either as TEXT or with --prompt, not both")
     text = text if text is not None else (prompt or "")
     loaded = load(ref, device=str(resolve_device(device)))
-    options = {k: v for k, v in given.items() if v is not None}
-    allowed = loaded.task.run_options
-    refused = [_OPTION_FLAGS[k] for k in options if k not in allowed]
-    if refused:
-        raise ZooError(f"task '{loaded.recipe.task_name}' does not take {', '.join(refused)}")
+    options = loaded.run_options({k: v for k, v in given.items() if v is not None}, spell=_OPTION_FLAGS)
     out = sys.stdout
     wrote_newline = True
-    for piece in loaded.stream(text, **options):
+    for piece in loaded.task.run(loaded.net, text, options):
         out.write(piece)
         out.flush()
         wrote_newline = piece.endswith("\n") if piece else wrote_newline

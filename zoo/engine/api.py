@@ -22,7 +22,6 @@ from typing import Any
 
 import torch
 
-import zoo
 from zoo import artifacts, assemble, sizing
 from zoo.devices import resolve_device
 from zoo.engine import checkpoint, rundir
@@ -34,6 +33,7 @@ from zoo.engine.settings import FIELDS, TrainSettings, base_type, check_names, f
 from zoo.errors import ZooError
 from zoo.plugins import Zoo, current
 from zoo.state import State
+from zoo.task import Task
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Job:
 
     run_dir: Path
     recipe: assemble.Recipe
-    task: Any
+    task: Task
     settings: TrainSettings
     record: dict[str, Any] | None  # the checkpoint being resumed, if any
     registry: Zoo
@@ -193,15 +193,6 @@ def _total_steps(s: TrainSettings, task_obj: Any, name: str) -> int | None:
     return max(1, math.ceil(s.epochs * per_epoch))
 
 
-def versions(recipe: assemble.Recipe, registry: Zoo) -> dict[str, Any]:
-    """seqzoo, torch and the plugin distributions a saved model needs."""
-    plugins = {}
-    for comp in (registry.task(recipe.task_name), registry.model(recipe.model_name)):
-        if comp.provider.distribution:
-            plugins[comp.provider.distribution] = comp.provider.version
-    return {"seqzoo": zoo.__version__, "torch": torch.__version__, "plugins": plugins}
-
-
 def _check_memory(job: Job, dev: torch.device, dist: distmod.Dist) -> None:
     """Refuse sizes that cannot fit before allocating them (see zoo.sizing)."""
     from zoo.task import Shard
@@ -237,7 +228,7 @@ def save_checkpoint(job: Job, total_steps: int | None, fingerprint: str, dev: to
         "world_size": trainer.dist.world_size, "settings": s.as_dict(),
     }
     artifacts.save_model_dir(job.run_dir, job.recipe, job.task, trainer.model, training=training,
-                             metrics=trainer.final_metrics(), versions=versions(job.recipe, job.registry),
+                             metrics=trainer.final_metrics(), versions=artifacts.library_versions(job.recipe, job.registry),
                              weights_file=weights)
 
 

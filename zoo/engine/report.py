@@ -103,6 +103,11 @@ class Reporter:
         elif self._bar is not None:
             self._bar.write(f"eval step {step} " + " ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()))
 
+    def sample(self, step: int, text: str) -> None:
+        """A sample generated during training: recorded in metrics.jsonl and shown."""
+        self._write({"step": step, "kind": "sample", "sample": text})
+        self.message(f"sample at step {step}:\n{text.rstrip()}")
+
     def message(self, text: str) -> None:
         if self.mode == "off":
             return

@@ -67,6 +67,8 @@ class TrainSettings:
     seed: int = setting(0, "Random seed: the same seed gives the same weights on CPU.")
     eval_every: int = setting(250, "Evaluate (and checkpoint) every N steps.", on_resume="free", minimum=1)
     log_every: int = setting(10, "Log the training loss every N steps.", on_resume="free", minimum=1)
+    sample_every: int = setting(0, "Print a sample from the task's fixed prompt every N steps and record it "
+                                "in metrics.jsonl (0: never; tasks whose run generates).", on_resume="free", minimum=0)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -227,7 +229,7 @@ def markdown_table() -> str:
     for f in FIELDS:
         choices = f.metadata.get("choices")
         value = "" if base_type(f.name) is bool else " " + (f.metadata["metavar"] or (
-            "|".join(choices) if choices else base_type(f.name).__name__.upper()))
+            "\\|".join(choices) if choices else base_type(f.name).__name__.upper()))  # \| keeps the table whole
         rows.append(f"| `{flag(f.name)}{value}` (`{f.name}`) | {describe_default(f.name)} | "
                     f"{_RULE[f.metadata['on_resume']]} | {f.metadata['help']} |")
     return "\n".join(rows)

@@ -46,6 +46,10 @@ class MinGRULayer(nn.Module):
         scan = torch.exp(a_star + torch.logcumsumexp(log_b - a_star, dim=1))
         return scan + torch.exp(a_star) * h0.unsqueeze(1)
 
+    def gate(self, x: Tensor) -> Tensor:
+        """The update gate z_t for every step (it reads only the input)."""
+        return torch.sigmoid(self.proj(x).chunk(2, dim=-1)[0])
+
     def step(self, x_t: Tensor, h: Tensor) -> Tensor:
         k, pre = self.proj(x_t).chunk(2, dim=-1)
         z = torch.sigmoid(k)
@@ -91,6 +95,17 @@ class MinGRU(zoo.Model):
         index = (lengths - 1).clamp(min=0).view(-1, 1, 1).expand(-1, 1, h.shape[-1])
         last = h.gather(1, index).squeeze(1)
         return torch.where((lengths > 0).unsqueeze(-1), last, h0)
+
+    def internals(self, x: Tensor, state: Tensor | None = None) -> dict[str, Tensor]:
+        """For ``zoo inspect``: every layer's states and update gates, from one scan per layer."""
+        if state is None:
+            state = self.zero_state(x.shape[0], x.device, x.dtype)
+        hs, gates = [], []
+        for i, layer in enumerate(self.layers):
+            gates.append(layer.gate(x)[0])
+            x = layer(x, state[i])
+            hs.append(x[0])
+        return {"h": torch.cat(hs, dim=-1), "gate.update": torch.cat(gates, dim=-1)}
 
     def step(self, x_t: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         if state is None:

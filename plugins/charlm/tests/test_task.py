@@ -233,3 +233,23 @@ def test_training_evaluates_bounded_then_the_whole_split_at_the_end(test_zoo, co
     assert evals[0]["val_chars"] == 32  # the periodic one, bounded
     assert "val_chars" not in evals[1] and "val_chars" not in result.metrics  # then the full split
     assert result.metrics["val_loss"] == evals[1]["val_loss"]
+
+
+def test_byte_units_model_every_byte_and_sample_utf8_text(build, tmp_path):
+    """units=bytes (enwik8's convention): 90/5/5 of the bytes, and sampled bytes decode as text."""
+    path = tmp_path / "mixed.txt"
+    text = "".join(("é€" if i % 7 == 0 else chr(97 + i % 5)) for i in range(400))
+    path.write_text(text, encoding="utf-8")
+    raw = text.encode("utf-8")
+    task, net = build("split=enwik8", "units=bytes", path=path)
+    assert task.chars == bytes(sorted(set(raw))).decode("latin-1")
+    n = len(raw)
+    assert (len(task.train_ids), len(task.val_ids), len(task.test_ids)) == (int(n * 0.9), int(n * 0.05),
+                                                                             n - int(n * 0.9) - int(n * 0.05))
+    whole = np.concatenate([task.train_ids, task.val_ids, task.test_ids])
+    assert bytes(ord(task.chars[i]) for i in whole.tolist()) == raw
+    assert task.encode("é").tolist() == [task.chars.index("\xc3"), task.chars.index("\xa9")]
+    with pytest.raises(ZooError, match=r"byte\(s\) 0x7a of the input are not in the model's vocabulary"):
+        task.encode("z")
+    out = "".join(task.run(net, "é", zoo.RunOptions(length=50, seed=0)))
+    assert out.startswith("é") and isinstance(out, str)

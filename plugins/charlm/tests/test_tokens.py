@@ -227,3 +227,36 @@ def test_a_directory_with_no_usable_files_is_a_clear_error(tree: Path, store: Pa
         load_tokens(str(tree), extensions=".rs")
     with pytest.raises(ZooError, match=r"\(1 files looked at: 0 over max_file_mb=10, 1 binary"):
         load_tokens(str(tree), extensions=".png", max_file_mb=10)
+
+
+@pytest.mark.slow
+def test_the_zoo_command_says_one_line_and_exits_2(tmp_path: Path):
+    """Through the real script: a directory with no usable file; then a non-UTF-8 file in one."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "data.bin").write_bytes(b"\0\1\2")
+    env = {**os.environ, "ZOO_CACHE": str(tmp_path / "cache"), "ZOO_LOAD_PLUGINS": "charlm,rnn"}
+    zoo = str(Path(sys.executable).with_name("zoo"))
+    cmd = [zoo, "train", "charlm", "lstm", "--set", f"data={root}", "--steps", "1", "--out", str(tmp_path / "run")]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: data: directory {root} has no usable text files")
+    assert len(done.stderr.strip().splitlines()) == 1
+    (root / "notes.txt").write_bytes("café\n".encode("latin-1"))
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "notes.txt is not UTF-8 text" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_byte_units_have_their_own_entry_and_take_any_bytes(tmp_path: Path, store: Path):
+    path = tmp_path / "latin1.txt"
+    raw = "café crème\n".encode("latin-1") * 10
+    path.write_bytes(raw)
+    with pytest.raises(ZooError, match="not UTF-8 text"):
+        load_tokens(str(path))
+    tokens = load_tokens(str(path), units="bytes")
+    assert tokens.chars == bytes(sorted(set(raw))).decode("latin-1")
+    assert bytes(ord(tokens.chars[i]) for i in np.asarray(tokens.ids).tolist()) == raw
+    sha = hashlib.sha256(raw).hexdigest()
+    assert entries(store) == [f"{sha}-bytes.ids", f"{sha}-bytes.json"]
+    assert load_tokens(str(path), units="bytes").sha256 == sha  # warm

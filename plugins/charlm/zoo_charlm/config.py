@@ -22,7 +22,12 @@ class CharLMConfig:
     split: Literal["fraction", "enwik8"] = option(
         "fraction",
         "fraction: the last val_fraction is validation; enwik8: the first 90% trains, the next 5% "
-        "validates, the last 5% is a test split reported at the end (90M/5M/5M on enwik8)",
+        "validates, the last 5% is a test split reported at the end (with units=bytes: 90M/5M/5M bytes of enwik8)",
+    )
+    units: Literal["chars", "bytes"] = option(
+        "chars",
+        "symbols modelled: chars (Unicode characters of the UTF-8 text) or bytes (every byte a "
+        "symbol, any file: the convention of enwik8 results, whose bits per character are per byte)",
     )
     val_chars: int = option(
         250_000,

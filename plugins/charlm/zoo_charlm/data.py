@@ -98,13 +98,14 @@ def source_for(spec: str, *, extensions: str = "", max_file_mb: float = 0) -> So
     return file_source(path)
 
 
-def load_tokens(spec: str, *, extensions: str = "", max_file_mb: float = 0, on_bad_file: str = "refuse") -> Tokens:
-    """Character ids of the corpus: built-in text is encoded in memory, files and directories
-    through the on-disk token cache (``cache_dir()/tokens``), memory-mapped."""
+def load_tokens(spec: str, *, extensions: str = "", max_file_mb: float = 0, on_bad_file: str = "refuse",
+                units: str = "chars") -> Tokens:
+    """Character (or byte) ids of the corpus: built-in text is encoded in memory, files and
+    directories through the on-disk token cache (``cache_dir()/tokens``), memory-mapped."""
     source = source_for(spec, extensions=extensions, max_file_mb=max_file_mb)
     if source.text is not None:
-        return encode_in_memory(source)
-    return cached_tokens(source, cache_dir() / "tokens", on_bad_file)
+        return encode_in_memory(source, units)
+    return cached_tokens(source, cache_dir() / "tokens", on_bad_file, units)
 
 
 def decode(raw: bytes, source: str) -> str:

@@ -7,6 +7,7 @@ to the next is the true context of the next window (truncated back-propagation t
 
 from __future__ import annotations
 
+import codecs
 import math
 import random
 import sys
@@ -22,10 +23,12 @@ from zoo import (
     Backbone,
     Batch,
     Metric,
+    Probe,
     RunOptions,
     Shard,
     State,
     StepOutput,
+    Steps,
     Task,
     ZooError,
     mask_rows,
@@ -94,11 +97,16 @@ class CharLMTask(Task):
         "log_every": 50,
         "grad_clip": 1.0,
         "warmup": 50,
+        # Four samples over the default budget (~2,000 steps on the built-in corpus), each a
+        # 500-character generation: well under 2% of the run (bench/sample_overhead.py).
+        "sample_every": 500,
     }
     model_defaults = {"hidden_size": 256, "num_layers": 1, "forget_bias": None}
     """forget_bias None keeps torch's small random gate biases: a forget bias of 1 let the cell
     state of the carried streams grow large and cost 0.03-0.05 nats/char on tinyshakespeare."""
     run_options = frozenset({"length", "temperature", "top_k", "seed"})
+    pipeline_tag = "text-generation"
+    example_input = "ROMEO:"
 
     config: CharLMConfig
 
@@ -124,7 +132,8 @@ class CharLMTask(Task):
     # -- data and vocabulary -------------------------------------------------------------------
     def prepare(self, seed: int) -> None:
         c = self.config
-        tokens = load_tokens(c.data, extensions=c.extensions, max_file_mb=c.max_file_mb, on_bad_file=c.on_bad_file)
+        tokens = load_tokens(c.data, extensions=c.extensions, max_file_mb=c.max_file_mb, on_bad_file=c.on_bad_file,
+                             units=c.units)
         ids = tokens.ids
         n = len(ids)
         if c.split == "enwik8":
@@ -156,8 +165,19 @@ class CharLMTask(Task):
         self.index = {c: i for i, c in enumerate(chars)}
 
     def encode(self, text: str) -> Tensor:
-        """Character ids of ``text``; ZooError naming the first character not in the vocabulary."""
-        unknown = [c for c in dict.fromkeys(text) if c not in self.index]
+        """Character ids of ``text`` (with ``units=bytes``, the ids of its UTF-8 bytes); ZooError
+        naming the first characters not in the vocabulary."""
+        if self.config.units == "bytes":
+            return self._ids(text.encode("utf-8").decode("latin-1"), "byte")
+        return self._ids(text, "character")
+
+    def _ids(self, symbols: str, unit: str) -> Tensor:
+        """Ids of vocabulary symbols (characters, or bytes as the characters U+0000-U+00FF)."""
+        unknown = [c for c in dict.fromkeys(symbols) if c not in self.index]
+        if unknown and unit == "byte":
+            shown = ", ".join(f"0x{ord(c):02x}" for c in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            raise ZooError(f"byte(s) {shown} of the input are not in the model's vocabulary of "
+                           f"{len(self.chars)} bytes (the bytes of its training text)")
         if unknown:
             shown = ", ".join(repr(c) for c in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
             which = f"character {shown} is" if len(unknown) == 1 else f"characters {shown} are"
@@ -165,7 +185,7 @@ class CharLMTask(Task):
                 f"{which} not in the model's vocabulary of {len(self.chars)} characters "
                 f"(the characters of its training text)"
             )
-        return torch.tensor([self.index[c] for c in text], dtype=torch.long)
+        return torch.tensor([self.index[c] for c in symbols], dtype=torch.long)
 
     def state_dict(self) -> dict[str, Any]:
         return {"chars": self.chars}
@@ -282,14 +302,35 @@ class CharLMTask(Task):
     # -- sampling ------------------------------------------------------------------------------
     def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
         """Echo the prompt, then stream ``length`` sampled characters, one network step each."""
-        prompt = self.encode(text) if text else self.encode(_primer(self.chars))
+        prompt = self.encode(text) if text else self._ids(_primer(self.chars), "symbol")
         length = DEFAULT_LENGTH if options.length is None else options.length
         seed = options.seed if options.seed is not None else random.randrange(2**62)
         device = next(net.parameters()).device
         generator = torch.Generator(device).manual_seed(seed)
         yield text
+        # units=bytes: sampled bytes become text as soon as they complete a UTF-8 character
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace") if self.config.units == "bytes" else None
         for ids in generate(net, prompt[None].to(device), length, options.temperature, options.top_k, generator):
-            yield self.chars[int(ids[0])]
+            symbol = self.chars[int(ids[0])]
+            yield symbol if decoder is None else decoder.decode(symbol.encode("latin-1"))
+        if decoder is not None:
+            yield decoder.decode(b"", final=True)
+
+
+    # -- inspection and samples during training ------------------------------------------------
+    def steps(self, net: nn.Module, text: str) -> Steps:
+        """Each character of ``text``, the prediction after it and the character that follows."""
+        ids = self.encode(text)
+        model = unwrap(net)
+        device = next(model.parameters()).device
+        x = model.features(ids[None].to(device))
+        y, _ = model.backbone(x, None)
+        targets: list[int | None] = [*ids[1:].tolist(), None]
+        return Steps(list(text), model.head(y)[0], list(self.chars), targets, Probe(model.backbone, x))
+
+    def sample_prompt(self) -> str | None:
+        """Samples during training start from nothing (a newline), like ``zoo run`` without a prompt."""
+        return ""
 
 
 def _primer(chars: str) -> str:

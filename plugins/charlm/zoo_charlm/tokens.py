@@ -100,6 +100,24 @@ class _NotUtf8(ZooError):
     """A file of the corpus is not UTF-8."""
 
 
+def scan_bytes(source: Source) -> Scan:
+    """Pass 1 for ``units=bytes``: every byte is a symbol, so nothing is decoded. The vocabulary
+    is returned as the characters U+0000-U+00FF of the byte values (one character per byte)."""
+    digest = hashlib.sha256()
+    known = b""
+    length = 0
+    for _, chunks in source.files():
+        for chunk in chunks:
+            digest.update(chunk)
+            length += len(chunk)
+            rest = chunk.translate(None, known)
+            if rest:
+                known = bytes(sorted(set(known) | set(rest)))
+    if length == 0:
+        raise ZooError(f"data: {source.name} is empty")
+    return Scan(known.decode("latin-1"), length, digest.hexdigest(), source)
+
+
 def scan(source: Source, on_bad_file: str = "refuse") -> Scan:
     """Pass 1: vocabulary, character count and sha256 of the text, without keeping the text.
 
@@ -139,6 +157,22 @@ def scan(source: Source, on_bad_file: str = "refuse") -> Scan:
     if length == 0:
         raise ZooError(f"data: {source.name} is empty")
     return Scan("".join(sorted(chars)), length, digest.hexdigest(), source)
+
+
+def encode_bytes(found: Scan, write: Callable[[bytes | memoryview], object]) -> None:
+    """Pass 2 for ``units=bytes``: one ``bytes.translate`` per chunk."""
+    table = bytearray(256)
+    for i, c in enumerate(found.chars):
+        table[ord(c)] = i
+    digest, length = hashlib.sha256(), 0
+    for _, chunks in found.source.files():
+        for chunk in chunks:
+            digest.update(chunk)
+            length += len(chunk)
+            write(chunk.translate(table))
+    changed = any(p.changed() for p in found.source.parts)
+    if changed or length != found.length or digest.hexdigest() != found.sha256:
+        raise _Changed()
 
 
 def encode(found: Scan, write: Callable[[bytes | memoryview], object]) -> None:
@@ -196,22 +230,28 @@ def changed_error(source: Source) -> ZooError:
 
 
 # -- in memory and on disk -----------------------------------------------------------------------
-def encode_in_memory(source: Source) -> Tokens:
+def encode_in_memory(source: Source, units: str = "chars") -> Tokens:
     """For small texts (the built-in corpus): both passes, ids kept in a numpy array."""
-    found = scan(source)
+    found = scan_bytes(source) if units == "bytes" else scan(source)
     pieces: list[bytes] = []
     try:
-        encode(found, lambda b: pieces.append(bytes(b)))
+        (encode_bytes if units == "bytes" else encode)(found, lambda b: pieces.append(bytes(b)))
     except _Changed:
         raise changed_error(source) from None
     ids = np.frombuffer(b"".join(pieces), dtype=dtype_for(len(found.chars)))
     return Tokens(found.chars, ids, found.sha256)
 
 
-def cached_tokens(source: Source, store: Path, on_bad_file: str = "refuse") -> Tokens:
-    """The ids of a file or directory corpus, from the cache in ``store`` or built into it."""
+def cached_tokens(source: Source, store: Path, on_bad_file: str = "refuse", units: str = "chars") -> Tokens:
+    """The ids of a file or directory corpus, from the cache in ``store`` or built into it.
+
+    ``units="bytes"`` makes every byte a symbol (enwik8's convention); its entries are named
+    ``<sha256>-bytes.*``, beside the character entry of the same text.
+    """
     identity = source.identity()
     assert identity is not None
+    suffix = "-bytes" if units == "bytes" else ""
+    identity += suffix
     try:
         (store / "sources").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -220,47 +260,52 @@ def cached_tokens(source: Source, store: Path, on_bad_file: str = "refuse") -> T
     with _locked(store / "sources" / f".{identity}.lock"):
         known = _read_json(index)
         if known is not None:
-            hit = load_entry(store, str(known.get("sha256", "")))
+            hit = load_entry(store, str(known.get("sha256", "")), suffix)
             if hit is not None:
                 skipped = tuple(known.get("skipped", ()))
                 _warn_skipped(skipped)
                 return Tokens(hit.chars, hit.ids, hit.sha256, skipped)
         _check_space(source, store, source.size // 4)  # at least one byte per 4-byte character
-        found = scan(source, on_bad_file)
-        tokens = load_entry(store, found.sha256)  # the same text under another name
+        found = scan_bytes(source) if units == "bytes" else scan(source, on_bad_file)
+        tokens = load_entry(store, found.sha256, suffix)  # the same text under another name
         if tokens is None:
-            tokens = _build(found, store)
+            tokens = _build(found, store, suffix)
         skipped = tuple(found.source.skipped)
         _warn_skipped(skipped)
-        write_json_atomic(index, {"sha256": found.sha256, "source": source.name, "skipped": list(skipped)})
+        with contextlib.suppress(OSError):  # a read-only cache: the next start scans again
+            write_json_atomic(index, {"sha256": found.sha256, "source": source.name, "skipped": list(skipped)})
         return Tokens(tokens.chars, tokens.ids, tokens.sha256, skipped)
 
 
-def _build(found: Scan, store: Path) -> Tokens:
+def _build(found: Scan, store: Path, suffix: str = "") -> Tokens:
     dtype = dtype_for(len(found.chars))
     _check_space(found.source, store, found.length * dtype.itemsize)
-    _clean_stale(store, found.sha256)
-    target = store / f"{found.sha256}.ids"
+    name = found.sha256 + suffix
+    _clean_stale(store, name)
+    target = store / f"{name}.ids"
     try:
         with atomic_path(target) as tmp, open(tmp, "wb") as out:
-            encode(found, out.write)
+            (encode_bytes if suffix else encode)(found, out.write)
     except _Changed:
         raise changed_error(found.source) from None
     except OSError as exc:
         raise ZooError(f"data: could not write the token cache {target} ({exc.strerror or exc})") from None
     meta = {"format": FORMAT, "sha256": found.sha256, "chars": found.chars, "dtype": dtype.name,
-            "length": found.length, "source": found.source.name}
-    write_json_atomic(store / f"{found.sha256}.json", meta)
-    tokens = load_entry(store, found.sha256)
+            "length": found.length, "units": "bytes" if suffix else "chars", "source": found.source.name}
+    try:
+        write_json_atomic(store / f"{name}.json", meta)
+    except OSError as exc:
+        raise ZooError(f"data: could not write the token cache {target} ({exc.strerror or exc})") from None
+    tokens = load_entry(store, found.sha256, suffix)
     if tokens is None:
         raise ZooError(f"data: the token cache {target} was removed while it was being written")
     return tokens
 
 
-def load_entry(store: Path, sha256: str) -> Tokens | None:
+def load_entry(store: Path, sha256: str, suffix: str = "") -> Tokens | None:
     """A cache entry if it is whole and consistent, else None (it is then rebuilt)."""
-    meta = _read_json(store / f"{sha256}.json")
-    ids_path = store / f"{sha256}.ids"
+    meta = _read_json(store / f"{sha256}{suffix}.json")
+    ids_path = store / f"{sha256}{suffix}.ids"
     if meta is None or meta.get("format") != FORMAT or meta.get("sha256") != sha256:
         return None
     chars, length, dtype_name = meta.get("chars"), meta.get("length"), meta.get("dtype")
@@ -295,10 +340,10 @@ def _check_space(source: Source, store: Path, needed: int) -> None:
         )
 
 
-def _clean_stale(store: Path, sha256: str) -> None:
+def _clean_stale(store: Path, name: str) -> None:
     """Temporary files of this entry left by a killed builder (we hold the lock, so none is live
     for this source; an hour's age keeps a same-text build under another name safe)."""
-    for tmp in store.glob(f".{sha256}.ids.*.tmp"):
+    for tmp in store.glob(f".{name}.ids.*.tmp"):
         with contextlib.suppress(OSError):
             if time.time() - tmp.stat().st_mtime > 3600:
                 tmp.unlink()
@@ -318,7 +363,12 @@ def _locked(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX: builds may repeat, renames keep them whole
         yield
         return
-    with open(path, "a+b") as fh:
+    try:
+        fh = open(path, "a+b")
+    except OSError:  # a read-only cache folder: nobody can build here, so there is nothing to guard
+        yield
+        return
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -77,6 +77,7 @@ class CountTask(zoo.Task):
     train_defaults = {"steps": 3000, "batch_size": 32, "lr": 1e-2, "eval_every": 10, "warmup": 0}
     model_defaults = {"hidden_size": 64}
     run_options = frozenset({"length"})
+    example_input = "0 1"
 
     def __init__(self, config: CountConfig) -> None:
         super().__init__(config)
@@ -154,6 +155,22 @@ class CountTask(zoo.Task):
         for i, token in enumerate(itertools.islice(tokens, count)):
             yield f"{' ' if i else ''}{self.symbols[int(token[0])]}"
         yield "\n"
+
+    def steps(self, net: nn.Module, text: str) -> zoo.Steps:
+        """Each token of ``text``, the prediction after it and the token that follows it there."""
+        tokens = parse_tokens(text, self.symbols)
+        device = next(net.parameters()).device
+        model = zoo.unwrap(net)
+        ids = torch.tensor([tokens], device=device)
+        x = F.one_hot(ids, self.vocab).to(model.head.weight.dtype)
+        y, _ = model.backbone(x)
+        return zoo.Steps([self.symbols[t] for t in tokens], model.head(y)[0], list(self.symbols),
+                         [*tokens[1:], None], zoo.Probe(model.backbone, x))
+
+    def sample_prompt(self) -> str | None:
+        """The pattern's first period: the sample shows whether the network continues it."""
+        return " ".join(self.symbols[t] for t in self.pattern[: self.period])
+
 
 def vocabulary(pattern: tuple[str, ...], symbols: int) -> tuple[list[str], list[int]]:
     """(symbol of each token id, the pattern as ids). Integer patterns keep ids = their values

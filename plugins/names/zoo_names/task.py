@@ -45,9 +45,12 @@ class NamesNet(nn.Module):
 
 
 class NamesTask(Task):
+    uses_state = False  # each name runs whole from no state: stateless models fit too
     train_defaults = {"steps": 3000, "batch_size": 64, "lr": 3e-3, "eval_every": 500, "log_every": 100}
     model_defaults = {"hidden_size": 128}
     run_options = frozenset({"top_k"})
+    pipeline_tag = "text-classification"
+    example_input = "Dostoevsky"
 
     config: NamesConfig
 

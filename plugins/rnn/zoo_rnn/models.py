@@ -76,6 +76,39 @@ class _Recurrent(Model):
         """Full sequences, every row ``x.shape[1]`` steps long."""
         return self._fused(x, state)
 
+    # -- zoo inspect -------------------------------------------------------------------------
+    def internals(self, x: Tensor, state: State | None = None) -> dict[str, Tensor]:
+        """Hidden states of every layer (and cell states and gates where the model has them).
+
+        Each layer runs once, fused, over the sequence; its gates are then recomputed from the
+        weights for all steps at once from the states before each step (one matrix product per
+        layer, not one call per step).
+        """
+        if state is None:
+            state = self.zero_state(x.shape[0], x.device, x.dtype)
+        parts: dict[str, list[Tensor]] = {}
+        layer_in = x
+        for k in range(self.config.num_layers):
+            start = tree_map(lambda t, k=k: t[k : k + 1], state)
+            found = self._layer_internals(k, layer_in, start)
+            for name, value in found.items():
+                parts.setdefault(name, []).append(value[0])
+            layer_in = found["h"]
+        return {name: torch.cat(values, dim=-1) for name, values in parts.items()}
+
+    def _weights(self, k: int) -> list[Tensor]:
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.config.bias else [])
+        return [getattr(self.rnn, f"{n}_l{k}") for n in names]
+
+    def _pre(self, k: int, x: Tensor, h_before: Tensor) -> tuple[Tensor, Tensor]:
+        """Input and recurrent pre-activations of layer ``k`` at every step (biases included)."""
+        w = self._weights(k)
+        b_ih, b_hh = (w[2], w[3]) if self.config.bias else (None, None)
+        return F.linear(x, w[0], b_ih), F.linear(h_before, w[1], b_hh)
+
+    def _layer_internals(self, k: int, x: Tensor, start: State) -> dict[str, Tensor]:
+        raise NotImplementedError
+
     def _scan_padded(self, x: Tensor, state: State, lengths: Tensor) -> tuple[Tensor, State]:
         """Right-padded rows of at least one step; ``lengths`` is int64 on the CPU."""
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -117,6 +150,19 @@ class ElmanRNN(_Recurrent):
     def _scan_padded(self, x: Tensor, state: State, lengths: Tensor) -> tuple[Tensor, State]:
         return self._linear_scan(x, state, lengths) if self.linear else super()._scan_padded(x, state, lengths)
 
+    def _layer_internals(self, k: int, x: Tensor, start: State) -> dict[str, Tensor]:
+        assert isinstance(start, Tensor)
+        if self.linear:
+            ih, _ = self._pre(k, x, x.new_zeros(*x.shape[:2], self.config.hidden_size))
+            h, outputs = start[0], []
+            for t in range(x.shape[1]):
+                h = ih[:, t] + F.linear(h, self._weights(k)[1], self._weights(k)[3] if self.config.bias else None)
+                outputs.append(h)
+            return {"h": torch.stack(outputs, dim=1)}
+        run = torch.rnn_relu if self.config.nonlinearity == "relu" else torch.rnn_tanh
+        y, _ = run(x, start, self._weights(k), self.config.bias, 1, 0.0, False, False, True)
+        return {"h": y}
+
     def _linear_scan(self, x: Tensor, state: State | None, lengths: Tensor | None) -> tuple[Tensor, State]:
         """The identity network layer by layer; rows past their length keep their state."""
         batch, time, _ = x.shape
@@ -155,6 +201,18 @@ class LSTM(_Recurrent):
         if config.bias and config.forget_bias is not None:
             self._init_forget_bias(config.forget_bias)
 
+    def _layer_internals(self, k: int, x: Tensor, start: State) -> dict[str, Tensor]:
+        h0, c0 = start
+        y, _, _ = torch.lstm(x, (h0, c0), self._weights(k), self.config.bias, 1, 0.0, False, False, True)
+        ih, hh = self._pre(k, x, torch.cat([h0.transpose(0, 1), y[:, :-1]], dim=1))
+        i, f, g, o = (ih + hh).chunk(4, dim=-1)  # torch's gate order
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c, cells = c0[0], []
+        for t in range(x.shape[1]):  # the cell recurrence: elementwise, cheap
+            c = f[:, t] * c + i[:, t] * g[:, t]
+            cells.append(c)
+        return {"h": y, "c": torch.stack(cells, dim=1), "gate.input": i, "gate.forget": f, "gate.output": o}
+
     @torch.no_grad()
     def _init_forget_bias(self, value: float) -> None:
         """Torch orders gates (input, forget, cell, output); the two bias vectors add up to ``value``."""
@@ -168,6 +226,15 @@ class GRU(_Recurrent):
     """Gated recurrent unit in torch's formulation (reset gate applied after the U h product)."""
 
     layer_class = nn.GRU
+
+    def _layer_internals(self, k: int, x: Tensor, start: State) -> dict[str, Tensor]:
+        assert isinstance(start, Tensor)
+        y, _ = torch.gru(x, start, self._weights(k), self.config.bias, 1, 0.0, False, False, True)
+        ih, hh = self._pre(k, x, torch.cat([start.transpose(0, 1), y[:, :-1]], dim=1))
+        size = self.config.hidden_size
+        r = torch.sigmoid(ih[..., :size] + hh[..., :size])
+        z = torch.sigmoid(ih[..., size : 2 * size] + hh[..., size : 2 * size])
+        return {"h": y, "gate.reset": r, "gate.update": z}
 
 
 def _cpu_bf16_unsupported(layer: nn.RNNBase, x: Tensor | PackedSequence) -> bool:

@@ -121,3 +121,10 @@ def test_a_tsv_file_is_a_packed_table_split_by_whole_sources(tmp_path) -> None:
     assert list(again.held_out) == list(pairs.held_out) and pairs.digest() == again.digest()
     other = load_pairs(Seq2SeqConfig(data=str(path), held_out_fraction=0.1), seed=1)
     assert set(other.held_out) != held and other.digest() != pairs.digest()
+
+
+def test_a_file_with_one_source_is_evaluated_on_training(tmp_path) -> None:
+    path = tmp_path / "same.tsv"
+    path.write_text("".join(f"x\tt{i}\n" for i in range(40)), encoding="utf-8")
+    pairs = load_pairs(Seq2SeqConfig(data=str(path)), seed=0)
+    assert pairs.evaluated_on_train and len(pairs.train) == len(pairs.held_out) == 40

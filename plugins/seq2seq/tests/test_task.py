@@ -14,7 +14,7 @@ from zoo_seq2seq.data import ANTONYMS
 from zoo_seq2seq.task import Seq2SeqTask
 
 import zoo
-from zoo.testing import current
+from zoo.testing import TinyGRU, TinyGRUConfig, current
 
 
 def zoo_script() -> str:
@@ -102,3 +102,21 @@ def test_state_dict_restores_the_vocabulary_without_data() -> None:
     assert (restored.max_source, restored.max_target) == (7, 4)
     with pytest.raises(zoo.ZooError, match="malformed"):
         restored.load_state_dict({"chars": ["a"]})
+
+
+def test_bounded_evaluation_scores_evenly_spaced_held_out_pairs(tmp_path) -> None:
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"w{i}\t{str(i)[::-1]}\n" for i in range(400)), encoding="utf-8")
+    task = Seq2SeqTask(Seq2SeqConfig(data=str(path), eval_pairs=5))
+    task.prepare(seed=0)
+    torch.manual_seed(0)
+    net = task.build(lambda n: TinyGRU(n, TinyGRUConfig(hidden_size=8)))
+    held = task.pairs.held_out
+    assert len(held) == 40
+    bounded = task.evaluate_bounded(net, torch.device("cpu"))
+    picked = [held[i] for i in (0, 10, 20, 29, 39)]  # linspace(0, 39, 5), rounded
+    assert bounded == {**task._evaluate(net, torch.device("cpu"), picked), "eval_pairs": 5.0}
+    full = task.evaluate(net, torch.device("cpu"))
+    assert "eval_pairs" not in full
+    task.config.eval_pairs = 2000
+    assert task.evaluate_bounded(net, torch.device("cpu")) is None  # 40 pairs: all of them

@@ -38,6 +38,10 @@ class Seq2SeqConfig:
         0.1, "share of a user file's pairs held out for evaluation (files of fewer than 20 pairs "
         "are evaluated on their training pairs)"
     )
+    eval_pairs: int = option(
+        2000, "cap on held-out pairs evaluated during training (evenly spaced); the end of the run "
+        "and zoo eval use them all; 0: no cap"
+    )
     min_chars: int = option(1, "shortest string for reverse")
     max_chars: int = option(10, "longest string for reverse")
     digits: int = option(3, "most digits per operand for addition")
@@ -50,6 +54,8 @@ class Seq2SeqConfig:
             raise ValueError("embedding_size must be at least 1")
         if self.examples < 1 or self.held_out < 1:
             raise ValueError("examples and held_out must be at least 1")
+        if self.eval_pairs < 0:
+            raise ValueError("eval_pairs must be 0 (no cap) or positive")
         if not 0.0 < self.held_out_fraction < 1.0:
             raise ValueError("held_out_fraction must be between 0 and 1 (exclusive)")
         if not 1 <= self.min_chars <= self.max_chars:

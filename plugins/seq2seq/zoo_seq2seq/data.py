@@ -228,6 +228,8 @@ def file_pairs(path: Path, fraction: float, seed: int) -> Pairs:
         return Pairs(every, every, evaluated_on_train=True, table=table)
     held = held_out_rows(table.field_hashes(0, _salt(seed)), fraction, seed)
     rows = np.arange(len(table))
+    if not held.any():  # one distinct source: nothing to hold out
+        return Pairs(TableRows(table, rows), TableRows(table, rows), evaluated_on_train=True, table=table)
     return Pairs(TableRows(table, rows[~held]), TableRows(table, rows[held]), table=table)
 
 
@@ -237,6 +239,8 @@ def split_file_pairs(pairs: list[Pair], fraction: float, seed: int) -> Pairs:
         return Pairs(pairs, pairs, evaluated_on_train=True)
     salt = _salt(seed)
     held = held_out_rows(np.array([zlib.crc32(s.encode(), salt) for s, _ in pairs], dtype=np.uint32), fraction, seed)
+    if not held.any():  # one distinct source: nothing to hold out
+        return Pairs(pairs, pairs, evaluated_on_train=True)
     return Pairs(
         train=[p for p, h in zip(pairs, held, strict=True) if not h],
         held_out=[p for p, h in zip(pairs, held, strict=True) if h],
@@ -250,12 +254,11 @@ def _salt(seed: int) -> int:
 def held_out_rows(source_hashes: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Which rows are held out: a share of the distinct sources (grouped by hash, shuffled by the
     seed), with every line of a held-out source, so no source is in both splits."""
-    distinct = np.unique(source_hashes)
+    distinct, group = np.unique(source_hashes, return_inverse=True)
     order = np.random.default_rng(seed).permutation(len(distinct))
-    chosen = distinct[order[: max(1, round(fraction * len(distinct)))]]
-    if len(chosen) == len(distinct):
-        chosen = chosen[:-1]
-    return np.isin(source_hashes, chosen)
+    chosen = np.zeros(len(distinct), dtype=bool)
+    chosen[order[: min(max(1, round(fraction * len(distinct))), len(distinct) - 1)]] = True
+    return chosen[group]
 
 
 # -- vocabulary ------------------------------------------------------------------------------

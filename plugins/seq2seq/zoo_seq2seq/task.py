@@ -6,13 +6,14 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 import zoo
 from zoo_seq2seq.config import Seq2SeqConfig
-from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, Pairs, Vocab, load_pairs
+from zoo_seq2seq.data import ALPHABETS, BOS, EOS, PAD, SPECIALS, Pairs, Vocab, load_pairs
 from zoo_seq2seq.decode import beam_search, greedy
 from zoo_seq2seq.network import Seq2SeqNet, unwrap
 
@@ -32,6 +33,13 @@ class Seq2SeqTask(zoo.Task):
     }
     model_defaults: ClassVar[dict[str, Any]] = {"hidden_size": 128}
     run_options: ClassVar[frozenset[str]] = frozenset({"beam", "max_length"})
+    pipeline_tag: ClassVar[str | None] = "text2text-generation"
+    _EXAMPLES: ClassVar[dict[str, str]] = {"antonyms": "king", "reverse": "hello", "addition": "123+45",
+                                           "dates": "November 23, 2026"}
+
+    @property  # type: ignore[override]
+    def example_input(self) -> str:  # the built-in data sets' own examples; a user's file has none
+        return self._EXAMPLES.get(self.config.data, "")
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__(config)
@@ -101,10 +109,24 @@ class Seq2SeqTask(zoo.Task):
     @torch.no_grad()
     def evaluate(self, net: nn.Module, device: torch.device) -> dict[str, float]:
         """Greedy exact-match and token accuracy, and teacher-forced loss, on the held-out pairs."""
+        return self._evaluate(net, device, self._pairs().held_out)
+
+    @torch.no_grad()
+    def evaluate_bounded(self, net: nn.Module, device: torch.device) -> dict[str, float] | None:
+        """During training, at most ``eval_pairs`` held-out pairs, evenly spaced over them (a big
+        file's held-out share can be 100,000 pairs); None (all of them) when there are fewer."""
+        held, cap = self._pairs().held_out, self.config.eval_pairs
+        if not cap or len(held) <= cap:
+            return None
+        picked = [held[int(i)] for i in np.linspace(0, len(held) - 1, cap).round().astype(int)]
+        return {**self._evaluate(net, device, picked), "eval_pairs": float(cap)}
+
+    @torch.no_grad()
+    def _evaluate(self, net: nn.Module, device: torch.device, held: Sequence[tuple[str, str]]) -> dict[str, float]:
         model = unwrap(net)
         was_training = model.training
         model.eval()
-        vocab, held = self._vocab(), self._pairs().held_out
+        vocab = self._vocab()
         exact = correct = tokens = 0
         loss_sum = 0.0
         for start in range(0, len(held), EVAL_BATCH):
@@ -153,6 +175,33 @@ class Seq2SeqTask(zoo.Task):
         finally:
             model.train(was_training)
         yield vocab.decode(best.tokens)
+
+
+    def steps(self, net: nn.Module, text: str) -> zoo.Steps:
+        """One step per decoder step. ``SOURCE => TARGET`` scores the given target (teacher
+        forcing: the true next character and the loss at each step); a plain ``SOURCE`` feeds
+        the decoder its own greedy answer, with no truth to score."""
+        source_text, arrow, target_text = text.partition(" => ")
+        vocab, model = self._vocab(), unwrap(net)
+        if not source_text:
+            raise zoo.ZooError("empty input: give a source string, or SOURCE => TARGET")
+        device = next(model.parameters()).device
+        ids = vocab.encode(source_text)
+        source = torch.tensor([ids], dtype=torch.long, device=device)
+        length = torch.tensor([len(ids)], dtype=torch.long)
+        if arrow:
+            answer, targets = vocab.encode(target_text), [*vocab.encode(target_text), EOS]
+        else:
+            answer = [t for t in greedy(model, source, length, 2 * self.max_target + 2)[0].tokens if t != EOS]
+            targets = [None] * (len(answer) + 1)
+        memory, state = model.encode(source, length)
+        feed = torch.tensor([[BOS, *answer]], dtype=torch.long, device=device)
+        x = model.target_embedding(feed)
+        hidden, _ = model.decoder(x, state)
+        logits = model.readout(hidden, memory)[0][0]
+        names = [*SPECIALS, *vocab.chars]
+        return zoo.Steps([names[i] for i in feed[0].tolist()], logits, names, targets,
+                         zoo.Probe(model.decoder, x, state))
 
 
 @lru_cache(maxsize=4)
