@@ -13,7 +13,6 @@ import functools
 import inspect
 import math
 import random
-import sys
 import time as _time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import torch
 
 from zoo import artifacts, assemble, sizing
 from zoo.devices import resolve_device
+from zoo.diagnostics import logger
 from zoo.engine import checkpoint, rundir
 from zoo.engine import dist as distmod
 from zoo.engine.loop import Trainer, autocast_for
@@ -285,8 +285,8 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
         reporter.message(f"resuming {job.run_dir} at step {start}")
         done = _budget_reached(s, total_steps, start, trainer.elapsed)
         if done and dist.is_main:  # said even without progress: otherwise a resume looks like a no-op
-            print(f"{job.run_dir} already reached its budget ({done}); nothing to train: give a larger "
-                  f"--steps, --epochs or --time to continue", file=sys.stderr, flush=True)
+            logger(__name__).warning("%s already reached its budget (%s); nothing to train: give a larger "
+                                     "--steps, --epochs or --time to continue", job.run_dir, done)
     else:
         reporter.message(f"training {job.recipe.task_name} with {job.recipe.model_name} on {dev} -> {job.run_dir}")
 
@@ -294,5 +294,5 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
     try:
         stopped = trainer.run()
     finally:
-        reporter.close()
+        reporter.close(trainer.step)
     return TrainResult(job.run_dir, trainer.final_metrics(), trainer.step, trainer.elapsed, stopped)
