@@ -1,15 +1,18 @@
-"""Quality of `zoo train charlm lstm` under a wall-clock budget: validation loss on tinyshakespeare.
+"""Quality of `zoo train charlm MODEL` under a wall-clock budget: validation loss on tinyshakespeare.
 
 Runs the real command with the task's default settings, only pointing it at the corpus and
 setting the budget:
 
-    zoo train charlm lstm --set data=../shared/data/tinyshakespeare.txt --time 73s --json
+    zoo train charlm lstm --set data=../shared/data/tinyshakespeare.txt --time 125s --json
 
-and reports the final validation loss (nats and bits per character) against the target of
-1.50 nats/char in 73 s (nanoGPT's CPU recipe reaches 1.886 in the same time on the same machine).
-The machine's load average is recorded with the figure, since a busy machine trains fewer steps.
+and reports the final validation loss (nats and bits per character, evaluated statefully over
+the whole validation split) against the target of 1.45 nats/char. The default budget, 125 s, is
+what nanoGPT's CPU recipe (4 layers, 4 heads, 128 dims, block 64, batch 12, 2,000 iterations)
+takes on a quiet 2-core AMD EPYC (fp32 matmul about 126 GFLOP/s on 2 threads), where it reaches
+1.886; on another machine pass that machine's nanoGPT time with --time. The load average is
+recorded with the figure, since a busy machine trains fewer steps.
 
-    .venv/bin/python bench/charlm_quality.py [--time 73s] [--data FILE] [--json]
+    .venv/bin/python bench/charlm_quality.py [--model lstm] [--time 125s] [--data FILE] [--json]
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import time
 from pathlib import Path
 
 SHAKESPEARE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tinyshakespeare.txt"
-TARGET = 1.50
+TARGET = 1.45
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time", default="73s", help="wall-clock training budget")
+    parser.add_argument("--model", default="lstm", help="any installed model (lstm, gru, transformer, ...)")
+    parser.add_argument("--time", default="125s", help="wall-clock training budget (your machine's nanoGPT time)")
     parser.add_argument("--data", default=str(SHAKESPEARE), help="corpus (never committed to the repo)")
     parser.add_argument("--out", help="run directory (default: a temporary one)")
     parser.add_argument("--set", dest="settings", action="append", default=[],
@@ -42,7 +46,7 @@ def main() -> None:
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="charlm-quality-")) / "run"
     zoo = str(Path(sys.executable).with_name("zoo"))
-    cmd = [zoo, "train", "charlm", "lstm", "--set", f"data={args.data}",
+    cmd = [zoo, "train", "charlm", args.model, "--set", f"data={args.data}",
            *[x for s in args.settings for x in ("--set", s)],
            "--time", args.time, "--out", str(out), "--json"]
     load_before = os.getloadavg()

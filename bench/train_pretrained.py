@@ -26,7 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "registry.toml"
-FILES = ("model.safetensors", "config.json", "README.md")
+
 SHAKESPEARE = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
 
 
@@ -57,6 +57,9 @@ def specs(shakespeare: Path) -> list[Spec]:
              "generated 'a+b' pairs, up to 3 digits",
              settings=["data=addition", "attention=general", "hidden_size=64", "embedding_size=16"],
              budget={"steps": 4000, "batch_size": 64, "lr": 1e-2, "eval_every": 1000}),
+        Spec("names-gru", "names", "gru", "GRU that tells a surname's language, 18 languages (try Dostoevsky)",
+             "the bundled surnames (13,739 in 18 languages, from faker's lists), 10% of names held out",
+             budget={"steps": 3000}),
         Spec("charlm-lstm", "charlm", "lstm", "character-level LSTM language model of Shakespeare (try ROMEO:)",
              "tinyshakespeare", settings=[f"data={shakespeare}"],
              budget={"steps": 4500, "eval_every": 1500}),
@@ -67,19 +70,21 @@ def bundle(run_dir: Path, spec: Spec) -> Path:
     """Copy the model files into the task plugin's package data, with a card naming the entry."""
     from zoo.artifacts import read_config
     from zoo.card import card_text
+    from zoo.layout import CONFIG, README, WEIGHTS
 
     dest = ROOT / "plugins" / spec.task / f"zoo_{spec.task}" / "pretrained" / spec.name
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    for name in ("model.safetensors", "config.json"):
+    for name in (WEIGHTS, CONFIG):
         shutil.copyfile(run_dir / name, dest / name)
-    (dest / "README.md").write_text(card_text(read_config(dest), ref=spec.name), encoding="utf-8")
+    (dest / README).write_text(card_text(read_config(dest), ref=spec.name, license="MIT"), encoding="utf-8")
     return dest
 
 
 def entry_for(spec: Spec, folder: Path, metrics: dict[str, float]) -> dict[str, Any]:
     from zoo.fileio import sha256_file
+    from zoo.layout import MODEL_FILES
 
     return {
         "task": spec.task,
@@ -91,7 +96,7 @@ def entry_for(spec: Spec, folder: Path, metrics: dict[str, float]) -> dict[str, 
         "command": f"python bench/train_pretrained.py --only {spec.name}",
         "tolerance": spec.tolerance,
         "metrics": {k: round(v, 6) for k, v in metrics.items()},
-        "files": {name: sha256_file(folder / name) for name in FILES},
+        "files": {name: sha256_file(folder / name) for name in MODEL_FILES},
     }
 
 
@@ -119,7 +124,7 @@ def write_registry(entries: dict[str, dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     import zoo
-    from zoo.cli.evaluate import evaluate_ref
+    from zoo.layout import MODEL_FILES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="train only these entries")
@@ -133,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
             result = zoo.train(spec.task, spec.model, settings=spec.settings, seed=0, out=str(Path(tmp) / "run"),
                                **spec.budget)
             folder = bundle(result.run_dir, spec)
-        metrics, _ = evaluate_ref(str(folder))
+        metrics = zoo.evaluate(folder).measured
         entries[spec.name] = entry_for(spec, folder, metrics)
-        size = sum((folder / f).stat().st_size for f in FILES)
+        size = sum((folder / f).stat().st_size for f in MODEL_FILES)
         print(f"{spec.name}: {result.steps} steps, {time.perf_counter() - start:.0f}s, {size / 1024:.0f} KiB, "
               + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()), flush=True)
         write_registry(entries)

@@ -13,6 +13,7 @@ from torch import nn
 
 import zoo
 from zoo import artifacts, assemble
+from zoo.loaded import load_model_dir
 from zoo.plugins import Zoo, use
 from zoo.testing import TinyGRU, TinyGRUConfig
 
@@ -106,7 +107,7 @@ def saved(toy_zoo, tmp_path):
 
 def test_save_then_load_gives_identical_outputs_bit_for_bit(saved, toy_zoo):
     path, net = saved
-    loaded = artifacts.load_model_dir(path, zoo=toy_zoo)
+    loaded = load_model_dir(path, zoo=toy_zoo)
     tokens = torch.randint(5, (3, 11), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert torch.equal(loaded.net(tokens), net.eval()(tokens))
@@ -131,7 +132,7 @@ def test_config_json_records_what_loading_and_installing_need(saved):
 def test_missing_plugin_names_the_distribution_to_install(saved):
     path, _ = saved
     with pytest.raises(zoo.ZooError, match=r"task 'toy' is not installed.*pip install seqzoo-toy"):
-        artifacts.load_model_dir(path, zoo=make_zoo(with_task=False))
+        load_model_dir(path, zoo=make_zoo(with_task=False))
 
 
 def test_config_is_validated(saved, toy_zoo):
@@ -139,7 +140,7 @@ def test_config_is_validated(saved, toy_zoo):
     config = json.loads((path / "config.json").read_text())
     (path / "config.json").write_text(json.dumps({**config, "format_version": 99}))
     with pytest.raises(zoo.ZooError, match="format_version 99 is not supported"):
-        artifacts.load_model_dir(path, zoo=toy_zoo)
+        load_model_dir(path, zoo=toy_zoo)
     (path / "config.json").write_text("{not json")
     with pytest.raises(zoo.ZooError, match="not valid JSON"):
         artifacts.read_config(path)
@@ -153,7 +154,7 @@ def test_weights_are_loaded_strictly(saved, toy_zoo):
     tensors.pop(sorted(tensors)[-1])
     save_file(tensors, path / "model.safetensors")
     with pytest.raises(zoo.ZooError, match="weights do not match the configured network"):
-        artifacts.load_model_dir(path, zoo=toy_zoo)
+        load_model_dir(path, zoo=toy_zoo)
 
 
 def _rewrite(path: Path, data: bytes) -> Path:
@@ -177,7 +178,7 @@ def test_damaged_weights_are_a_clear_error(saved, toy_zoo, damage, message):
     good = (path / "model.safetensors").read_bytes()
     _rewrite(path, damage(good))
     with pytest.raises(zoo.ZooError, match=message):
-        artifacts.load_model_dir(path, zoo=toy_zoo)
+        load_model_dir(path, zoo=toy_zoo)
 
 
 def test_a_pickle_is_refused_never_unpickled(saved, toy_zoo, tmp_path):
@@ -190,7 +191,7 @@ def test_a_pickle_is_refused_never_unpickled(saved, toy_zoo, tmp_path):
 
     torch.save({"state": net.state_dict(), "bomb": Bomb()}, path / "model.safetensors")
     with pytest.raises(zoo.ZooError, match="not a safetensors file"):
-        artifacts.load_model_dir(path, zoo=toy_zoo)
+        load_model_dir(path, zoo=toy_zoo)
     assert not marker.exists()
 
 

@@ -97,10 +97,10 @@ def test_list_shows_three_sections(test_zoo: Zoo) -> None:
 
 def test_list_json_has_the_documented_shape(test_zoo: Zoo) -> None:
     data = json.loads(zoo_cli("list", "--json").stdout)
-    assert list(data) == ["tasks", "models", "pretrained"]
+    assert list(data) == ["schema_version", "tasks", "models", "pretrained"]
     assert [t["name"] for t in data["tasks"]] == ["adder", "charlm"]  # sorted
     assert [m["name"] for m in data["models"]] == ["gru", "lstm"]
-    for items in data.values():
+    for items in (data["tasks"], data["models"], data["pretrained"]):
         for item in items:
             assert {"name", "summary", "plugin", "distribution", "version"} <= set(item)
     assert data["models"][0]["plugin"] == "models" and data["models"][0]["distribution"] == "zoo-models"
@@ -119,6 +119,7 @@ def test_list_json_has_the_documented_shape(test_zoo: Zoo) -> None:
 )
 def test_list_filters_by_kind_and_wildcard(test_zoo: Zoo, args: list[str], expected: dict[str, list[str]]) -> None:
     data = json.loads(zoo_cli("list", *args, "--json").stdout)
+    assert data.pop("schema_version") == 1
     assert {kind: [item["name"] for item in items] for kind, items in data.items()} == expected
 
 
@@ -232,3 +233,10 @@ def test_usage_errors_are_one_line_too(test_zoo: Zoo, args: list[str], message: 
 def test_plain_zoo_shows_the_help(test_zoo: Zoo) -> None:
     result = zoo_cli()
     assert result.exit_code == 2 and result.stderr.startswith("Usage: zoo [OPTIONS] COMMAND")
+
+
+@pytest.mark.parametrize("args", [["list", "--json"], ["list", "models", "--json"], ["info", "lstm", "--json"],
+                                  ["plugins", "--json"]])
+def test_every_json_output_carries_a_schema_version(test_zoo: Zoo, args: list[str]) -> None:
+    data = json.loads(zoo_cli(*args).stdout)
+    assert data["schema_version"] == 1

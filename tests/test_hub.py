@@ -251,3 +251,32 @@ def test_an_unreachable_hub_is_one_line_for_push_and_pull(tmp_path):
     folder = model_dir(tmp_path / "m")
     assert f"cannot reach the Hub at http://127.0.0.1:{port}" in one_error_line(zoo(env, "push", str(folder), "t/x"))
     assert f"cannot reach the Hub at http://127.0.0.1:{port}" in one_error_line(zoo(env, "pull", "hf://t/x"))
+
+
+def test_push_keeps_a_card_edited_on_the_hub_and_names_the_library(hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    env = hf_env(tmp_path / "hf", hub.url)
+    folder = model_dir(tmp_path / "m", seed=3)
+    pushed(env, folder, "tester/carded")
+    agents = [r["headers"].get("user-agent", "") for r in hub.requests]
+    assert agents and all(a.startswith("seqzoo/") for a in agents), agents  # library_name + library_version
+
+    def remote_card() -> str:
+        pulled = zoo(env, "pull", "hf://tester/carded")
+        assert pulled.returncode == 0, pulled.stderr
+        return (Path(pulled.stdout.strip().splitlines()[-1]) / "README.md").read_text()
+
+    assert "library_name: seqzoo" in remote_card()
+    again = zoo(env, "push", str(folder), "tester/carded")  # our own, unedited card is simply refreshed
+    assert again.returncode == 0 and "kept the README.md" not in again.stderr
+
+    HfApi(endpoint=hub.url, token=TOKEN).upload_file(
+        path_or_fileobj=b"# Written on the Hub\n", path_in_repo="README.md", repo_id="tester/carded")
+    kept = zoo(env, "push", str(folder), "tester/carded")
+    assert kept.returncode == 0, kept.stderr
+    assert "kept the README.md edited on the Hub" in kept.stderr
+    assert remote_card() == "# Written on the Hub\n"
+    replaced = zoo(env, "push", str(folder), "tester/carded", "--overwrite-card")
+    assert replaced.returncode == 0 and "kept" not in replaced.stderr
+    assert "library_name: seqzoo" in remote_card()

@@ -52,7 +52,7 @@ def test_the_installed_script(zoo_cmd) -> None:
     listing = zoo_cmd("list", "--json")
     assert listing.returncode == 0, listing.stderr
     data = json.loads(listing.stdout)
-    assert list(data) == ["tasks", "models", "pretrained"]
+    assert list(data) == ["schema_version", "tasks", "models", "pretrained"] and data["schema_version"] == 1
     assert {"charlm", "seq2seq"} <= {t["name"] for t in data["tasks"]}
     assert {"rnn", "lstm", "gru"} <= {m["name"] for m in data["models"]}
     typo = zoo_cmd("info", "charml")

@@ -100,12 +100,16 @@ def test_cuda_or_fp16_on_a_cpu_machine_is_a_clear_error(tmp_path, monkeypatch):
 def test_train_json_run_directory_and_native_options(tmp_path):
     proc = zoo("train", "charlm", "gru", *SMALL, "--steps", "12", "--eval-every", "6", "--log-every", "3",
                "--json", cwd=tmp_path)
-    lines = proc.stdout.strip().splitlines()
-    summary = json.loads(lines[-1])
+    out = proc.stdout.strip().splitlines()
+    assert len(out) == 1, "with --json, stdout holds only the JSON line"
+    summary = json.loads(out[0])
+    assert summary["schema_version"] == 1
     run = tmp_path / summary["run_dir"]
     assert summary["run_dir"].startswith("runs/charlm-gru-") and summary["steps"] == 12
     assert set(summary["metrics"]) >= {"val_loss", "train_loss"}
-    assert any(line.startswith("step 3 loss=") for line in lines), "plain log lines when not a terminal"
+    human = proc.stderr.splitlines()
+    assert any(line.startswith("step 3 loss=") for line in human), "plain log lines (on stderr) when not a terminal"
+    assert any(line.startswith("done: 12 steps") for line in human)
     config = json.loads((run / "config.json").read_text())
     assert config["model"]["config"]["hidden_size"] == 16 and config["task"]["config"]["window"] == 16
     assert config["versions"]["plugins"] == {"seqzoo-charlm": current().task("charlm").provider.version,

@@ -41,6 +41,10 @@ _LAZY = {
     "sha256_file": "zoo.fileio",
     "LineTable": "zoo.tables",
     "load": "zoo.loading",
+    "evaluate": "zoo.loading",
+    "Loaded": "zoo.loaded",
+    "Evaluation": "zoo.evaluation",
+    "push": "zoo.hub",
     "train": "zoo.engine",
     "TrainResult": "zoo.engine",
 }
@@ -51,16 +55,19 @@ __all__ = [  # spelled out so linters and type checkers see the lazy names as ex
     "last_valid", "backbone", "Steps", "Probe",
     "State", "tree_map", "detach", "zip_map", "mask_rows",
     "atomic_path", "write_atomic", "write_text_atomic", "write_json_atomic", "sha256_file", "LineTable",
-    "load", "train", "TrainResult",
+    "load", "evaluate", "Loaded", "Evaluation", "push", "train", "TrainResult",
 ]
 assert set(__all__) >= set(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
     from zoo.assemble import backbone
     from zoo.engine import TrainResult, train
+    from zoo.evaluation import Evaluation
     from zoo.fileio import atomic_path, sha256_file, write_atomic, write_json_atomic, write_text_atomic
+    from zoo.hub import push
     from zoo.inspection import Probe, Steps
-    from zoo.loading import load
+    from zoo.loaded import Loaded
+    from zoo.loading import evaluate, load
     from zoo.model import Model, last_valid, masked_scan, unwrap
     from zoo.state import State, detach, mask_rows, tree_map, zip_map
     from zoo.tables import LineTable

@@ -7,16 +7,19 @@ read from safetensors; nothing is unpickled.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zoo import assemble, provenance
+from zoo import assemble
 from zoo.errors import ZooError
-from zoo.fileio import write_atomic, write_json_atomic
-from zoo.layout import CONFIG, README, WEIGHTS
-from zoo.plugins import Zoo, current
+from zoo.fileio import read_document, write_atomic, write_json_atomic
+from zoo.layout import CONFIG, README, SAFETENSORS_METADATA, WEIGHTS
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from zoo.plugins import Zoo
+    from zoo.task import Task
 
 FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
@@ -25,8 +28,8 @@ _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
 def save_model_dir(
     path: str | Path,
     recipe: assemble.Recipe,
-    task: Any,
-    net: Any,
+    task: Task,
+    net: nn.Module,
     *,
     training: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
@@ -39,6 +42,26 @@ def save_model_dir(
     aliases, so ``load_model_dir`` can read them back strictly. ``weights_file``: an already
     written weights file of ``net`` (a training checkpoint's) to link instead of writing again.
     """
+    config = {
+        "format_version": FORMAT_VERSION,
+        **assemble.configs_as_dict(recipe),
+        "vocabulary": task.state_dict(),
+        "training": training or {},
+        "metrics": metrics or {},
+        "versions": versions or library_versions(),
+        "usage": {"pipeline_tag": task.pipeline_tag, "example_input": task.example_input},
+    }
+    path = write_model_dir(path, config, net, weights_file=weights_file)
+    for name, data in (getattr(task, "report_files", dict)() or {}).items():
+        if Path(name).name != name or name in (WEIGHTS, CONFIG, README):
+            raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
+        write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
+    return path
+
+
+def write_model_dir(path: str | Path, config: dict[str, Any], net: nn.Module, *,
+                    weights_file: Path | None = None) -> Path:
+    """Write ``net``'s weights, ``config`` as config.json and the card made from it into ``path``."""
     from safetensors.torch import save_model
 
     from zoo.card import write_card
@@ -49,21 +72,9 @@ def save_model_dir(
     if weights_file is not None:
         write_atomic(path / WEIGHTS, lambda tmp: link_or_copy(weights_file, tmp))
     else:
-        write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp)))
-    config = {
-        "format_version": FORMAT_VERSION,
-        **assemble.configs_as_dict(recipe),
-        "vocabulary": task.state_dict(),
-        "training": training or {},
-        "metrics": metrics or {},
-        "versions": versions or library_versions(),
-    }
+        write_atomic(path / WEIGHTS, lambda tmp: save_model(unwrap(net), str(tmp), metadata=SAFETENSORS_METADATA))
     write_json_atomic(path / CONFIG, config)
     write_card(path, config)
-    for name, data in (getattr(task, "report_files", dict)() or {}).items():
-        if Path(name).name != name or name in (WEIGHTS, CONFIG, README):
-            raise ValueError(f"report file name {name!r} must be a plain name other than the model files")
-        write_atomic(path / name, lambda tmp, data=data: tmp.write_bytes(data))
     return path
 
 
@@ -96,30 +107,33 @@ def check_can_save() -> None:
         raise ZooError(f"cannot save models: {exc}; install it first (pip install {missing})") from None
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries a model directory depends on (recorded in config.json)."""
+def library_versions(recipe: assemble.Recipe | None = None, zoo: Zoo | None = None) -> dict[str, Any]:
+    """Versions of what a model directory depends on, recorded in config.json: seqzoo, torch,
+    safetensors and, given the recipe, the plugin distributions of its task and model."""
     from importlib import metadata
 
-    out = {}
+    out: dict[str, Any] = {}
     for dist in ("seqzoo", "torch", "safetensors"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             pass
+    if recipe is not None:
+        from zoo.plugins import current
+
+        registry = zoo or current()
+        out["plugins"] = {
+            comp.provider.distribution: comp.provider.version
+            for comp in (registry.task(recipe.task_name), registry.model(recipe.model_name))
+            if comp.provider.distribution
+        }
     return out
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """Read and validate config.json of a model directory."""
     file = Path(path) / CONFIG
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ZooError(f"{path}: not a model directory (no {CONFIG})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ZooError(f"{file}: not valid JSON ({exc})") from None
-    except OSError as exc:  # a symlink loop, a folder named config.json, no permission...
-        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
+    data = read_document(file, missing=f"{path}: not a model directory (no {CONFIG})")
     if not isinstance(data, dict):
         raise ZooError(f"{file}: expected a JSON object")
     version = data.get("format_version")
@@ -188,67 +202,3 @@ def check_model_dir(path: str | Path, name: str | None = None) -> dict[str, Any]
         raise ZooError(f"{name or path}: no {WEIGHTS}")
     check_weights(weights)
     return config
-
-
-@dataclass
-class Loaded:
-    """A trained model ready to use: its task (vocabulary restored), network and config."""
-
-    task: Any
-    net: Any
-    config: dict[str, Any]
-    recipe: assemble.Recipe
-    path: Path
-
-    def run(self, text: str, **options: Any) -> str:
-        """The task's answer to ``text`` as one string (see ``zoo.RunOptions`` for options)."""
-        return "".join(self.stream(text, **options))
-
-    def stream(self, text: str, **options: Any) -> Iterator[str]:
-        from zoo.task import RunOptions
-
-        return self.task.run(self.net, text, RunOptions(**options))
-
-
-def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None) -> Loaded:
-    """Rebuild task and network from a local model directory and load its weights strictly."""
-    zoo = zoo or current()
-    path = Path(path)
-    config = read_config(path)
-    provenance.check(config, zoo, where=str(path))  # before torch is imported: a refusal is quick
-
-    from safetensors import SafetensorError
-    from safetensors.torch import load_model
-
-    recipe = assemble.recipe_from_dict(config, zoo)
-    task = assemble.make_task(recipe, zoo)
-    task.load_state_dict(config.get("vocabulary", {}))
-    weights = path / WEIGHTS
-    if not weights.is_file():
-        raise ZooError(f"{path}: no {WEIGHTS}")
-    check_weights(weights)
-    _check_fits(recipe, task, zoo, weights, device)
-    net = assemble.make_network(recipe, task, zoo)
-    try:
-        load_model(net, str(weights), strict=True, device=str(device))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ZooError(f"{weights}: not a valid safetensors file ({exc})") from None
-    except RuntimeError as exc:
-        raise ZooError(f"{weights}: weights do not match the configured network ({str(exc).splitlines()[0]})") from None
-    net.to(device).eval()
-    return Loaded(task, net, config, recipe, path)
-
-
-def _check_fits(recipe: assemble.Recipe, task: Any, zoo: Zoo, weights: Path, device: str) -> None:
-    """Before building the real network: weights' shapes match the config, and it fits in memory."""
-    import torch
-
-    from zoo import sizing
-
-    meta = sizing.meta_network(lambda: assemble.make_network(recipe, task, zoo))
-    if meta is None:
-        return
-    sizing.check_shapes(meta, weights)
-    count, size = sizing.parameter_bytes(meta)
-    sizing.refuse_if_too_big(size, f"{count:,} parameters", torch.device(device),
-                             "its config.json asks for a network larger than this machine holds")

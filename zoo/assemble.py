@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoo import config as cfg
 from zoo.errors import ZooError
 from zoo.plugins import Zoo, current
+
+if TYPE_CHECKING:  # torch-backed: only for the annotations, so building a recipe stays torch-free
+    from torch import nn
+
+    from zoo.model import Model
+    from zoo.task import Task
 
 
 @dataclass
@@ -50,7 +56,7 @@ def recipe(
     )
 
 
-def make_task(r: Recipe, zoo: Zoo | None = None) -> Any:
+def make_task(r: Recipe, zoo: Zoo | None = None) -> Task:
     """Instantiate the task class of a recipe (imports the plugin's torch code).
 
     Refuses a model the task cannot use (``check_fit``) before any data is loaded.
@@ -69,12 +75,12 @@ def check_fit(task_name: str, task_cls: type, model_name: str, model_cls: type) 
         raise ZooError(f"task '{task_name}' carries state; model '{model_name}' is stateless")
 
 
-def make_network(r: Recipe, task: Any, zoo: Zoo | None = None) -> Any:
+def make_network(r: Recipe, task: Task, zoo: Zoo | None = None) -> nn.Module:
     """Compose the task's network around fresh backbones of the recipe's model."""
     zoo = zoo or current()
     model_cls = zoo.model(r.model_name).load()
 
-    def backbone(input_size: int) -> Any:
+    def backbone(input_size: int) -> Model:
         return model_cls(input_size, r.model_config)
 
     try:
@@ -118,7 +124,7 @@ def recipe_from_dict(data: dict[str, Any], zoo: Zoo | None = None) -> Recipe:
 
 
 
-def backbone(name: str, input_size: int, *, zoo: Zoo | None = None, **settings: Any) -> Any:
+def backbone(name: str, input_size: int, *, zoo: Zoo | None = None, **settings: Any) -> Model:
     """A bare, freshly initialised backbone of model ``name``: ``zoo.backbone("rnn", 2, hidden_size=2)``.
 
     For learners and plugin authors who want the network alone, to set its weights by hand or

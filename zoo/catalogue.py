@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError, did_you_mean
+from zoo.fileio import read_document
 from zoo.layout import CONFIG, WEIGHTS
 from zoo.registry import Provider
 
@@ -164,12 +165,7 @@ def read_catalogue(path: str | os.PathLike[str], provider: Provider | None = Non
     """Parse and validate one registry file (``provider``: who ships it, if a package does)."""
     path = Path(path)
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ZooError(f"{where}: registry file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ZooError(f"{where}: not valid TOML: {exc}") from None
+    data = read_document(path, missing=f"{where}: registry file not found", parse=tomllib.loads, kind="TOML")
     version = data.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise _fail(where, "schema_version", f"expected {SCHEMA_VERSION}, got {version!r}")

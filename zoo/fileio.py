@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from zoo.errors import ZooError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -63,6 +65,24 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_document(path: str | os.PathLike[str], *, missing: str,
+                  parse: Callable[[str], Any] = json.loads, kind: str = "JSON") -> Any:
+    """Parse a JSON (or, with ``parse=tomllib.loads``, TOML) file; every failure is one ZooError line.
+
+    ``missing`` is the whole message when the file does not exist: only the caller knows what a
+    missing file means (not a model directory, nothing to resume...).
+    """
+    file = Path(path)
+    try:
+        return parse(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ZooError(missing) from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ZooError(f"{file}: not valid {kind} ({exc})") from None
+    except OSError as exc:  # a symlink loop, a folder in the file's place, no permission...
+        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
 
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")

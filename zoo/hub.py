@@ -30,6 +30,16 @@ from zoo.fileio import sha256_file
 from zoo.layout import CONFIG, MODEL_FILES, README, WEIGHTS
 
 PREFIX = "hf://"
+LIBRARY = "seqzoo"
+"""How seqzoo names itself to the Hub (``library_name``/``library_version`` in every request's
+user agent), as timm and transformers do, so the Hub can count and route its traffic."""
+
+
+def client() -> dict[str, str]:
+    """The ``library_name``/``library_version`` keywords for huggingface_hub calls."""
+    from zoo import __version__
+
+    return {"library_name": LIBRARY, "library_version": __version__}
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 PUSHED_FILES = MODEL_FILES
 
@@ -155,7 +165,7 @@ def pull(ref: str, *, cache_dir: str | os.PathLike[str] | None = None, endpoint:
     target = parse_ref(ref)
     with hub_errors(target, endpoint=endpoint):
         folder = snapshot_download(
-            target.repo_id, revision=target.revision, cache_dir=cache_dir, endpoint=endpoint,
+            target.repo_id, revision=target.revision, cache_dir=cache_dir, endpoint=endpoint, **client(),
         )
     path = Path(folder)
     if not (path / CONFIG).is_file():
@@ -218,7 +228,8 @@ def _fetch_hub(entry: Pretrained, cache_dir: Any, endpoint: str | None) -> Path:
     folder: Path | None = None
     for name, expected in entry.files.items():
         with hub_errors(target, filename=name, endpoint=endpoint):
-            local = Path(hf_hub_download(repo_id, name, revision=commit, cache_dir=cache_dir, endpoint=endpoint))
+            local = Path(hf_hub_download(repo_id, name, revision=commit, cache_dir=cache_dir, endpoint=endpoint,
+                                               **client()))
         actual = sha256_file(local)
         if actual != expected:
             _evict(local)
@@ -249,6 +260,8 @@ class PushResult:
     commit: str
     url: str
     commit_url: str
+    card_kept: bool = False
+    """The repository's README.md was written or edited on the Hub, so it was left as it was."""
 
     @property
     def ref(self) -> str:
@@ -256,8 +269,12 @@ class PushResult:
 
 
 def push(folder: str | os.PathLike[str], repo_id: str, *, private: bool = False, branch: str | None = None,
-         message: str | None = None, endpoint: str | None = None) -> PushResult:
-    """Commit a model directory's files to ``repo_id`` (created when missing); return the commit."""
+         message: str | None = None, endpoint: str | None = None, overwrite_card: bool = False) -> PushResult:
+    """Commit a model directory's files to ``repo_id`` (created when missing); return the commit.
+
+    A README.md on the Hub that is not the card seqzoo made for the repository's config.json (a
+    person wrote or edited it) is kept unless ``overwrite_card``; timm's push checks the same way.
+    """
     from huggingface_hub import CommitOperationAdd, HfApi, get_token
 
     from zoo.card import card_for_push
@@ -270,19 +287,47 @@ def push(folder: str | os.PathLike[str], repo_id: str, *, private: bool = False,
     config = read_config(path)
     if get_token() is None:
         raise ZooError("no Hugging Face token found: set HF_TOKEN or run `hf auth login`")
-    api = HfApi(endpoint=endpoint)
+    api = HfApi(endpoint=endpoint, **client())
     operations = [
         CommitOperationAdd(path_in_repo=WEIGHTS, path_or_fileobj=str(path / WEIGHTS)),
         CommitOperationAdd(path_in_repo=CONFIG, path_or_fileobj=str(path / CONFIG)),
-        CommitOperationAdd(path_in_repo=README, path_or_fileobj=card_for_push(path, config, target.repo_id)),
     ]
     with hub_errors(target, endpoint=endpoint):
         api.create_repo(target.repo_id, private=private, exist_ok=True)
         if branch:
             api.create_branch(target.repo_id, branch=branch, exist_ok=True)
+        keep_card = not overwrite_card and _card_edited_on_hub(target.repo_id, branch, endpoint)
+        if not keep_card:
+            operations.append(CommitOperationAdd(path_in_repo=README,
+                                                 path_or_fileobj=card_for_push(path, config, target.repo_id)))
         info = api.create_commit(
             target.repo_id, operations,
             commit_message=message or f"Upload seqzoo {config['task']['name']}/{config['model']['name']} model",
             revision=branch,
         )
-    return PushResult(target.repo_id, info.oid, f"{api.endpoint}/{target.repo_id}", info.commit_url)
+    return PushResult(target.repo_id, info.oid, f"{api.endpoint}/{target.repo_id}", info.commit_url, keep_card)
+
+
+def _card_edited_on_hub(repo_id: str, revision: str | None, endpoint: str | None) -> bool:
+    """Whether the repository holds a README.md other than the card seqzoo makes for its config.json."""
+    import json
+    import tempfile
+
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, RevisionNotFoundError
+
+    from zoo.card import card_text
+
+    with tempfile.TemporaryDirectory(prefix="seqzoo-card-") as tmp:
+        def fetch(name: str) -> str:
+            return Path(hf_hub_download(repo_id, name, revision=revision, cache_dir=tmp, endpoint=endpoint,
+                                        **client())).read_text(encoding="utf-8")
+        try:
+            text = fetch(README)
+        except (EntryNotFoundError, RevisionNotFoundError):
+            return False  # no card yet (or a new branch): ours goes up
+        try:
+            config = json.loads(fetch(CONFIG))
+            return text != card_text(config, f"{PREFIX}{repo_id}")
+        except (EntryNotFoundError, ValueError, KeyError, TypeError, AttributeError):
+            return True  # a README without a readable seqzoo config: someone else's words

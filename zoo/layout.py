@@ -16,6 +16,9 @@ README = "README.md"
 """The model card (Hugging Face conventions)."""
 MODEL_FILES = (WEIGHTS, CONFIG, README)
 """What a model directory is made of: the files pushed to and pulled from the Hub."""
+SAFETENSORS_METADATA = {"format": "pt"}
+"""The ``__metadata__`` of every weights file seqzoo writes: the tag the Hub and transformers read
+to know the tensors are PyTorch's."""
 
 METRICS = "metrics.jsonl"
 """One JSON record per log or evaluation line of a training run."""

@@ -120,6 +120,13 @@ class Task:
     run_options: ClassVar[frozenset[str]] = frozenset()
     """Names of the RunOptions fields ``run`` honours; others given on the command line are refused."""
 
+    pipeline_tag: ClassVar[str | None] = None
+    """The Hugging Face pipeline this task fits, if one does (``text-generation``,
+    ``text-classification``...); the model card's YAML carries it so the Hub can file the model."""
+
+    example_input: ClassVar[str] = ""
+    """A real input to show in the model card's usage example (``zoo run REF "81+113"``)."""
+
     def __init__(self, config: Any) -> None:
         self.config = config
 

@@ -38,11 +38,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from zoo.artifacts import load_model_dir, save_model_dir
+from zoo.artifacts import save_model_dir
 from zoo.assemble import make_network, make_task, recipe
 from zoo.config import build as build_config
 from zoo.config import option
 from zoo.devices import torch_threads
+from zoo.loaded import load_model_dir
 from zoo.model import Model, masked_scan
 from zoo.plugins import Zoo, current, use
 from zoo.state import State, tree_map

@@ -12,6 +12,17 @@ from zoo import __version__
 from zoo.commands import BUILTIN_COMMANDS
 from zoo.errors import ZooError
 
+JSON_SCHEMA_VERSION = 1
+"""Carried by every ``--json`` output as ``schema_version``; raised when a field changes meaning
+or disappears, so scripts can tell which shape they read."""
+
+
+def echo_json(data: dict[str, Any], err: bool = False) -> None:
+    """One JSON object on one line, stamped with ``schema_version``."""
+    import json
+
+    click.echo(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **data}, default=str), err=err)
+
 
 class ZooGroup(click.Group):
     """Built-in commands load on demand; plugin commands load only when asked for."""

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from zoo.cli import complete, echo_json
 from zoo.errors import ZooError
 
 
 @click.command("compare")
-@click.argument("task")
-@click.argument("models", nargs=-1)
+@click.argument("task", shell_complete=complete.tasks)
+@click.argument("models", nargs=-1, shell_complete=complete.models)
 @click.option("--time", "time_budget", help="Wall-clock budget per run, e.g. 20s or 2m.")
 @click.option("--steps", type=click.IntRange(min=1), help="Training steps per run.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
@@ -59,7 +59,7 @@ def compare_cmd(task: str, models: tuple[str, ...], time_budget: str | None, ste
                         title=f"zoo compare {task}")
         click.echo(f"learning curves: {png}")
     if as_json:
-        click.echo(json.dumps(comparison.as_dict()))
+        echo_json(comparison.as_dict())
     if comparison.interrupted:
         click.echo("interrupted: the leaderboard covers the runs that finished before it", err=True)
         sys.exit(130)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from zoo.cli import get_zoo
+from zoo.cli import complete, get_zoo
 
 
 @click.command("push")
@@ -16,7 +16,10 @@ from zoo.cli import get_zoo
 @click.option("--private", is_flag=True, help="Create the repository as private (when it does not exist yet).")
 @click.option("--branch", help="Commit to this branch (created from main when missing).")
 @click.option("--message", "-m", help="Commit message.")
-def push_cmd(run_dir: str, repo_id: str, private: bool, branch: str | None, message: str | None) -> None:
+@click.option("--overwrite-card", is_flag=True,
+              help="Replace a README.md that was written or edited on the Hub (kept by default).")
+def push_cmd(run_dir: str, repo_id: str, private: bool, branch: str | None, message: str | None,
+             overwrite_card: bool) -> None:
     """Upload a run or model directory to the Hub repository OWNER/NAME.
 
     Uploads model.safetensors, config.json and the model card (README.md). The token comes from
@@ -24,7 +27,10 @@ def push_cmd(run_dir: str, repo_id: str, private: bool, branch: str | None, mess
     """
     from zoo import hub
 
-    result = hub.push(run_dir, repo_id, private=private, branch=branch, message=message)
+    result = hub.push(run_dir, repo_id, private=private, branch=branch, message=message,
+                      overwrite_card=overwrite_card)
+    if result.card_kept:
+        click.echo("kept the README.md edited on the Hub (--overwrite-card replaces it)", err=True)
     click.echo(f"commit: {result.commit}")
     click.echo(f"url: {result.url}")
     click.echo(f"commit url: {result.commit_url}")
@@ -32,21 +38,13 @@ def push_cmd(run_dir: str, repo_id: str, private: bool, branch: str | None, mess
 
 
 @click.command("pull")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.refs)
 def pull_cmd(ref: str) -> None:
     """Download a model into the Hugging Face cache and print its local directory.
 
     REF is hf://OWNER/NAME[@REVISION] or a pretrained name from `zoo list pretrained`. Honours
     HF_HOME, HF_HUB_CACHE and HF_HUB_OFFLINE=1 (then only the cache is used).
     """
-    from zoo import hub
+    from zoo.loading import resolve
 
-    zoo = get_zoo()
-    if not ref.startswith(hub.PREFIX) and ref in zoo.catalogue():
-        path = hub.fetch_pretrained(zoo.pretrained(ref))
-    elif ref.startswith(hub.PREFIX) or "/" in ref:
-        path = hub.pull(ref)
-    else:
-        zoo.pretrained(ref)  # raises: unknown pretrained model (did you mean ...)
-        raise AssertionError("unreachable")
-    click.echo(str(path))
+    click.echo(str(resolve(ref, get_zoo())))

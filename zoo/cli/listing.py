@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-import json
+from pathlib import Path
 from typing import Any
 
 import click
 
-from zoo.cli import get_zoo
+from zoo.cli import complete, echo_json, get_zoo
 from zoo.errors import ZooError, did_you_mean
 
 KINDS = ("tasks", "models", "pretrained")
@@ -55,7 +55,7 @@ def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
         for kind in kinds
     }
     if as_json:
-        click.echo(json.dumps({k: result.get(k, []) for k in KINDS} if len(kinds) == 3 else result))
+        echo_json({k: result.get(k, []) for k in KINDS} if len(kinds) == 3 else result)
         return
     for kind in kinds:
         click.echo(click.style(f"{kind}:", bold=True))
@@ -71,19 +71,33 @@ def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"  {row['name']:<{width}}  {row['summary']}  {detail}")
 
 
+def _looks_like_folder(name: str) -> bool:
+    return Path(name).is_dir() or "/" in name or name.startswith(".")
+
+
 @click.command("info")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.any_name)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info_cmd(name: str, as_json: bool) -> None:
-    """Everything known about a task, model or pretrained entry, with its config fields."""
+    """Everything known about a task, model or pretrained entry, with its config fields; or, for
+    a run folder, its task, model, settings, metrics and progress."""
     zoo = get_zoo()
     tables = {"task": zoo.tasks, "model": zoo.models, "pretrained model": zoo.catalogue()}
     found = [table[name].describe() for table in tables.values() if name in table]
+    if not found and _looks_like_folder(name):
+        from zoo.runinfo import describe_run, run_lines
+
+        info = describe_run(Path(name))
+        if as_json:
+            echo_json(info)
+        else:
+            click.echo("\n".join(run_lines(info)))
+        return
     if not found:
         refused = [m for kind in ("task", "model", "pretrained") if (m := zoo.refusal(kind, name))]
         raise ZooError(refused[0]) if refused else _unknown_name(name, tables)
     if as_json:
-        click.echo(json.dumps(found[0] if len(found) == 1 else {"matches": found}))
+        echo_json(found[0] if len(found) == 1 else {"matches": found})
         return
     for item in found:
         click.echo(click.style(f"{item['kind']} {item['name']}", bold=True) + f": {item['summary']}")
@@ -119,7 +133,7 @@ def plugins_cmd(as_json: bool) -> None:
     zoo = get_zoo()
     records = [r.describe() for r in zoo.plugins]
     if as_json:
-        click.echo(json.dumps({"plugins": records}))
+        echo_json({"plugins": records})
         return
     if not records:
         click.echo("no plugins installed")

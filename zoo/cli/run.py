@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from zoo.cli import complete
 from zoo.cli.params import FiniteFloat
 from zoo.errors import ZooError
 
@@ -21,7 +22,7 @@ _OPTION_FLAGS = {
 
 
 @click.command("run")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.refs)
 @click.argument("text", required=False)
 @click.option("--prompt", help="Input text (same as the TEXT argument).")
 @click.option("--length", type=click.IntRange(min=0), help="How many tokens to generate.")
@@ -53,14 +54,10 @@ def _run(ref: str, text: str | None, prompt: str | None, device: str, given: dic
         raise ZooError("give the input either as TEXT or with --prompt, not both")
     text = text if text is not None else (prompt or "")
     loaded = load(ref, device=str(resolve_device(device)))
-    options = {k: v for k, v in given.items() if v is not None}
-    allowed = loaded.task.run_options
-    refused = [_OPTION_FLAGS[k] for k in options if k not in allowed]
-    if refused:
-        raise ZooError(f"task '{loaded.recipe.task_name}' does not take {', '.join(refused)}")
+    options = loaded.run_options({k: v for k, v in given.items() if v is not None}, spell=_OPTION_FLAGS)
     out = sys.stdout
     wrote_newline = True
-    for piece in loaded.stream(text, **options):
+    for piece in loaded.task.run(loaded.net, text, options):
         out.write(piece)
         out.flush()
         wrote_newline = piece.endswith("\n") if piece else wrote_newline

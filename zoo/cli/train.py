@@ -8,13 +8,14 @@ import time: ``zoo --help`` stays fast.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import sys
 from typing import Any
 
 import click
 
+from zoo.cli import complete, echo_json
 from zoo.cli.params import FiniteFloat
 from zoo.engine.settings import FIELDS, base_type, describe_default, flag
 from zoo.errors import ZooError
@@ -140,8 +141,8 @@ def _task_attr(task: str, name: str) -> dict[str, Any]:
 
 
 @click.command("train", cls=TrainCommand)
-@click.argument("task", required=False)
-@click.argument("model", required=False)
+@click.argument("task", required=False, shell_complete=complete.tasks)
+@click.argument("model", required=False, shell_complete=complete.models)
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Task or model setting (repeatable); qualify clashes as task.NAME / model.NAME.")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps.")
@@ -168,9 +169,12 @@ def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], as
     if resume is None and not (task and model):
         raise ZooError("expected TASK and MODEL (see `zoo list`), or --resume RUN_DIR")
     extra = [f"{k[len(_FIELD_PREFIX):].replace('__', '.', 1)}={v}" for k, v in fields.items() if v is not None]
+    # With --json, stdout holds only JSON: the engine's progress and log lines go to stderr.
+    human = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     try:
-        result = zoo.train(task or "", model or "", settings=[*settings, *extra], device=device, out=out,
-                           resume=resume, progress=True, **engine)
+        with human:
+            result = zoo.train(task or "", model or "", settings=[*settings, *extra], device=device, out=out,
+                               resume=resume, progress=True, **engine)
     except KeyboardInterrupt:  # before the loop took over the signal, or a second Ctrl-C
         click.echo("interrupted; nothing new was saved", err=True)
         sys.exit(130)
@@ -181,11 +185,11 @@ def train_cmd(task: str | None, model: str | None, settings: tuple[str, ...], as
         click.echo(f"interrupted at step {result.steps}; checkpoint saved in {result.run_dir}", err=True)
         click.echo(f"resume with: zoo train --resume {result.run_dir}", err=True)
     else:
-        click.echo(f"done: {result.steps} steps in {result.seconds:.1f}s ({result.stopped}); {metrics}")
-        click.echo(f"saved {result.run_dir}")
+        click.echo(f"done: {result.steps} steps in {result.seconds:.1f}s ({result.stopped}); {metrics}", err=as_json)
+        click.echo(f"saved {result.run_dir}", err=as_json)
     if as_json:
-        click.echo(json.dumps({"run_dir": str(result.run_dir), "metrics": result.metrics, "steps": result.steps,
-                               "seconds": result.seconds, "stopped": result.stopped}))
+        echo_json({"run_dir": str(result.run_dir), "metrics": result.metrics, "steps": result.steps,
+                   "seconds": result.seconds, "stopped": result.stopped})
     sys.stdout.flush()
     if result.stopped == "interrupted":
         sys.exit(130)

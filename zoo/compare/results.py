@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+SCHEMA_VERSION = 1
+"""Of compare.json (and of ``zoo compare --json``, which prints the same object)."""
+
 
 @dataclass
 class RunOutcome:
@@ -65,4 +68,4 @@ class Comparison:
     """The ``--vary NAME=V1,V2`` specs: rows are labelled ``MODEL NAME=VALUE ...``."""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"schema_version": SCHEMA_VERSION, **asdict(self)}

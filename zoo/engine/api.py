@@ -13,7 +13,6 @@ import functools
 import inspect
 import math
 import random
-import sys
 import time as _time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,9 +21,9 @@ from typing import Any
 
 import torch
 
-import zoo
 from zoo import artifacts, assemble, sizing
 from zoo.devices import resolve_device
+from zoo.diagnostics import logger
 from zoo.engine import checkpoint, rundir
 from zoo.engine import dist as distmod
 from zoo.engine.loop import Trainer, autocast_for
@@ -34,6 +33,7 @@ from zoo.engine.settings import FIELDS, TrainSettings, base_type, check_names, f
 from zoo.errors import ZooError
 from zoo.plugins import Zoo, current
 from zoo.state import State
+from zoo.task import Task
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Job:
 
     run_dir: Path
     recipe: assemble.Recipe
-    task: Any
+    task: Task
     settings: TrainSettings
     record: dict[str, Any] | None  # the checkpoint being resumed, if any
     registry: Zoo
@@ -195,15 +195,6 @@ def _total_steps(s: TrainSettings, task_obj: Any, name: str) -> int | None:
     return max(1, math.ceil(s.epochs * per_epoch))
 
 
-def versions(recipe: assemble.Recipe, registry: Zoo) -> dict[str, Any]:
-    """seqzoo, torch and the plugin distributions a saved model needs."""
-    plugins = {}
-    for comp in (registry.task(recipe.task_name), registry.model(recipe.model_name)):
-        if comp.provider.distribution:
-            plugins[comp.provider.distribution] = comp.provider.version
-    return {"seqzoo": zoo.__version__, "torch": torch.__version__, "plugins": plugins}
-
-
 def _check_memory(job: Job, dev: torch.device, dist: distmod.Dist) -> None:
     """Refuse sizes that cannot fit before allocating them (see zoo.sizing)."""
     from zoo.task import Shard
@@ -239,7 +230,7 @@ def save_checkpoint(job: Job, total_steps: int | None, fingerprint: str, dev: to
         "world_size": trainer.dist.world_size, "settings": s.as_dict(),
     }
     artifacts.save_model_dir(job.run_dir, job.recipe, job.task, trainer.model, training=training,
-                             metrics=trainer.final_metrics(), versions=versions(job.recipe, job.registry),
+                             metrics=trainer.final_metrics(), versions=artifacts.library_versions(job.recipe, job.registry),
                              weights_file=weights)
 
 
@@ -286,6 +277,7 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
     reporter = Reporter(job.run_dir if dist.is_main else None, mode, total_steps, start,
                         task.primary_metric.name)
 
+    trainer: Trainer | None = None
     try:
         # the trainer, restored from the checkpoint when resuming
         trainer = Trainer(task=task, net=net, settings=s, device=dev, dist=dist, schedule=schedule,
@@ -297,13 +289,13 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
             reporter.message(f"resuming {job.run_dir} at step {start}")
             done = _budget_reached(s, total_steps, start, trainer.elapsed)
             if done and dist.is_main:  # said even without progress: otherwise a resume looks like a no-op
-                print(f"{job.run_dir} already reached its budget ({done}); nothing to train: give a larger "
-                      f"--steps, --epochs or --time to continue", file=sys.stderr, flush=True)
+                logger(__name__).warning("%s already reached its budget (%s); nothing to train: give a larger "
+                                         "--steps, --epochs or --time to continue", job.run_dir, done)
         else:
             reporter.message(f"training {job.recipe.task_name} with {job.recipe.model_name} on {dev} -> {job.run_dir}")
 
         # the loop
         stopped = trainer.run()
     finally:
-        reporter.close()
+        reporter.close(trainer.step if trainer is not None else None)
     return TrainResult(job.run_dir, trainer.final_metrics(), trainer.step, trainer.elapsed, stopped)

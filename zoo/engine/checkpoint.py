@@ -19,7 +19,6 @@ published model and config at that step or the one before, never ahead of it.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,9 @@ from safetensors.torch import load_file, load_model, save_file, save_model
 
 from zoo.artifacts import check_weights
 from zoo.errors import ZooError
-from zoo.fileio import write_atomic, write_json_atomic
+from zoo.fileio import read_document, write_atomic, write_json_atomic
 from zoo.layout import CHECKPOINTS as FOLDER
-from zoo.layout import RESUME, checkpoint_files
+from zoo.layout import RESUME, SAFETENSORS_METADATA, checkpoint_files
 from zoo.sizing import check_shapes
 from zoo.state import State
 
@@ -132,7 +131,7 @@ def save(
         "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
     }
     write_atomic(folder / state_file, lambda tmp: save_file(tensors, str(tmp)))
-    write_atomic(folder / model_file, lambda tmp: save_model(net, str(tmp), metadata={"format": "pt"}))
+    write_atomic(folder / model_file, lambda tmp: save_model(net, str(tmp), metadata=SAFETENSORS_METADATA))
     record = {"format": FORMAT, "step": step, "files": {"model": model_file, "state": state_file}, **meta, **facts}
     write_json_atomic(run_dir / RESUME, record)
     prune(run_dir, record)
@@ -158,14 +157,7 @@ def read(run_dir: Path) -> dict[str, Any]:
     file = run_dir / RESUME
     if not run_dir.is_dir():
         raise ZooError(f"{run_dir}: no such run directory")
-    try:
-        record = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ZooError(f"{run_dir}: nothing to resume (no {RESUME}; was it trained with zoo train?)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ZooError(f"{file}: not valid JSON ({exc})") from None
-    except OSError as exc:
-        raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
+    record = read_document(file, missing=f"{run_dir}: nothing to resume (no {RESUME}; was it trained with zoo train?)")
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ZooError(f"{file}: unsupported resume format")
     for key, kind in _RECORD_KEYS.items():

@@ -14,18 +14,22 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from zoo.engine.dist import Dist
 from zoo.engine.report import Reporter
+from zoo.engine.samples import sample
 from zoo.engine.schedule import Schedule
 from zoo.engine.settings import TrainSettings
 from zoo.engine.signals import StopFlag, catch_stop_signals
 from zoo.errors import ZooError
 from zoo.state import State, detach, tree_map
+
+if TYPE_CHECKING:
+    from zoo.task import Shard, Task
 
 
 class Diverged(ZooError):
@@ -69,7 +73,7 @@ def _isolated_rng(device: torch.device) -> Iterator[None]:
 class Trainer:
     """Holds one run's live objects; ``run()`` trains until a budget, target, signal or NaN."""
 
-    def __init__(self, *, task: Any, net: nn.Module, settings: TrainSettings, device: torch.device,
+    def __init__(self, *, task: Task, net: nn.Module, settings: TrainSettings, device: torch.device,
                  dist: Dist, schedule: Schedule, reporter: Reporter,
                  save: Callable[[Trainer, State], None]) -> None:
         self.task, self.model, self.settings = task, net, settings
@@ -174,6 +178,10 @@ class Trainer:
                     stopped = "target"
                 self.checkpoint()
                 window_start += time.monotonic() - paused  # tokens/s counts training only
+            if s.sample_every and self.step % s.sample_every == 0 and self.dist.is_main:
+                paused = time.monotonic()
+                self._sample()
+                window_start += time.monotonic() - paused
         self.elapsed = time.monotonic() - started
         if window_steps:
             self._log(loss_sum, window_tokens, window_steps, window_start, lr)
@@ -235,6 +243,15 @@ class Trainer:
             raise ZooError(f"task evaluate() returned no '{primary.name}' (its primary metric)")
         return primary.reached(metrics[primary.name])
 
+    def _sample(self) -> None:
+        """Show what the task's ``run`` makes of its fixed prompt now (``--sample-every``)."""
+        self.model.eval()
+        with _isolated_rng(self.device), self.autocast():
+            text = sample(self.task, self.model)
+        self.model.train()
+        if text is not None:
+            self.reporter.sample(self.step, text)
+
     def final_metrics(self) -> dict[str, float]:
         out = dict(self.metrics)
         if self.last_loss is not None:
@@ -273,7 +290,7 @@ class Trainer:
         self.carry = tree_map(lambda t: t[self.dist.rank].to(self.device), stacked)
 
 
-def _shard(dist: Dist) -> Any:
+def _shard(dist: Dist) -> Shard:
     from zoo.task import Shard
 
     return Shard(dist.rank, dist.world_size)

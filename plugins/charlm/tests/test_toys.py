@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import zoo
-from zoo import assemble
+import zoo.testing
 
 ZOO = str(Path(sys.executable).with_name("zoo"))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -33,8 +33,8 @@ def test_hihello_trains_with_no_other_flag_and_says_how(tmp_path):
 
 def make_task(tmp_path: Path, *settings: str):
     (tmp_path / "t.txt").write_text("hello world, " * 40, encoding="utf-8")
-    recipe = assemble.recipe("charlm", "rnn", [f"data={tmp_path / 't.txt'}", "window=8", *settings])
-    task = assemble.make_task(recipe)
+    recipe = zoo.testing.recipe("charlm", "rnn", [f"data={tmp_path / 't.txt'}", "window=8", *settings])
+    task = zoo.testing.make_task(recipe)
     task.prepare(0)
     return recipe, task
 
@@ -42,7 +42,7 @@ def make_task(tmp_path: Path, *settings: str):
 def test_loss_last_counts_only_the_character_after_each_window(tmp_path):
     recipe, task = make_task(tmp_path, "loss=last", "hidden_size=8", "batching=random")
     torch.manual_seed(0)
-    net = assemble.make_network(recipe, task)
+    net = zoo.testing.make_network(recipe, task)
     batch = task.batch(0, 4, zoo.Shard())
     out = task.loss(net, batch, None)
     logits, _ = net(batch["x"])
@@ -55,7 +55,7 @@ def test_head_none_uses_the_rnn_outputs_as_scores(tmp_path):
     _, task = make_task(tmp_path)
     vocab = len(task.chars)
     recipe, task = make_task(tmp_path, "head=none", "input=onehot", f"hidden_size={vocab}")
-    net = assemble.make_network(recipe, task)
+    net = zoo.testing.make_network(recipe, task)
     assert not any(isinstance(m, torch.nn.Linear) for m in net.modules())
     ids = torch.tensor([[0, 1, 2]])
     logits, _ = net(ids)
@@ -63,4 +63,4 @@ def test_head_none_uses_the_rnn_outputs_as_scores(tmp_path):
     assert torch.equal(logits, hidden)
     recipe, task = make_task(tmp_path, "head=none", "hidden_size=5")
     with pytest.raises(zoo.ZooError, match=f"must equal the vocabulary size; add --set hidden_size={vocab}"):
-        assemble.make_network(recipe, task)
+        zoo.testing.make_network(recipe, task)

@@ -77,6 +77,7 @@ class CountTask(zoo.Task):
     train_defaults = {"steps": 3000, "batch_size": 32, "lr": 1e-2, "eval_every": 10, "warmup": 0}
     model_defaults = {"hidden_size": 64}
     run_options = frozenset({"length"})
+    example_input = "0 1"
 
     def __init__(self, config: CountConfig) -> None:
         super().__init__(config)

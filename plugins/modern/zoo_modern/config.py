@@ -12,13 +12,16 @@ class TransformerConfig:
     """A small pre-norm causal Transformer whose state is the last ``memory`` steps' keys and values.
 
     Its fields are named apart from the recurrent models' (``hidden_size``, ``num_layers``) on
-    purpose: tasks tune those for LSTMs, and a one-layer Transformer is a poor default.
+    purpose: tasks tune those for LSTMs, and a one-layer Transformer is a poor default. The
+    defaults (about 100k weights) suit a CPU: nanoGPT's CPU-recipe size (128 wide, 4 layers, 814k
+    weights here) trained 372 tokens/s on count on the busy 2-core machine, against 16k for the
+    LSTM, and did not reach the pattern in 20 s.
     """
 
-    d_model: int = option(128, "width of the residual stream (the output size)")
-    layers: int = option(4, "Transformer blocks")
+    d_model: int = option(64, "width of the residual stream (the output size)")
+    layers: int = option(2, "Transformer blocks")
     heads: int = option(4, "attention heads (d_model must divide by it)")
-    memory: int = option(128, "steps of keys and values kept in the state: each step sees the M before it")
+    memory: int = option(64, "steps of keys and values kept in the state: each step sees the M before it")
     ff_mult: int = option(4, "feed-forward width as a multiple of d_model")
     dropout: float = option(0.0, "dropout on attention weights and residual branches, while training")
     rope_base: float = option(10000.0, "base of the rotary position frequencies")

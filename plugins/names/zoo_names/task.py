@@ -49,6 +49,8 @@ class NamesTask(Task):
     train_defaults = {"steps": 3000, "batch_size": 64, "lr": 3e-3, "eval_every": 500, "log_every": 100}
     model_defaults = {"hidden_size": 128}
     run_options = frozenset({"top_k"})
+    pipeline_tag = "text-classification"
+    example_input = "Dostoevsky"
 
     config: NamesConfig
 

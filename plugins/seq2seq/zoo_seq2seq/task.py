@@ -33,6 +33,13 @@ class Seq2SeqTask(zoo.Task):
     }
     model_defaults: ClassVar[dict[str, Any]] = {"hidden_size": 128}
     run_options: ClassVar[frozenset[str]] = frozenset({"beam", "max_length"})
+    pipeline_tag: ClassVar[str | None] = "text2text-generation"
+    _EXAMPLES: ClassVar[dict[str, str]] = {"antonyms": "king", "reverse": "hello", "addition": "123+45",
+                                           "dates": "November 23, 2026"}
+
+    @property  # type: ignore[override]
+    def example_input(self) -> str:  # the built-in data sets' own examples; a user's file has none
+        return self._EXAMPLES.get(self.config.data, "")
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__(config)
