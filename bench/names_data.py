@@ -2,7 +2,8 @@
 
 faker (MIT) ships per-locale surname lists. This script reads them, romanises the lists written in
 other scripts (Greek, Russian, Korean), folds accents to ASCII as the PyTorch tutorial does, adds
-the two short lists faker lacks (Scottish; Vietnamese has only ten), resolves names listed under
+short lists where faker has none or few (Scottish; Vietnamese has only ten; Russian has no
+adjectival -sky names), resolves names listed under
 more than one language, and writes ``name<TAB>Language`` lines sorted by language and name.
 faker is needed only here, at build time; the plugin reads the written file and never imports it.
 
@@ -54,6 +55,17 @@ MacLaren MacLean MacLennan MacLeod MacMillan MacNab MacNaughton MacNeil MacPhers
 Mackie McAllister McCulloch McDonald McGregor McIntosh McKay McKenzie McLean McLeod McPherson
 Menzies Moncrieff Montgomery Morrison Muir Munro Murray Napier Ogilvie Ramsay Rankin Robertson Ross
 Scott Shaw Sinclair Skene Stewart Sutherland Tait Urquhart Wallace Wemyss Wishart
+"""
+
+# faker's Russian list holds only -ov/-ev/-in names; these adjectival surnames (customary English
+# spelling) fill the gap. "Dostoevsky", the task's example, is deliberately not among them.
+RUSSIAN_EXTRA = """
+Belinsky Bryansky Chaikovsky Dobrovolsky Dubrovsky Gorodetsky Kandinsky Kovalevsky Kozlovsky
+Krasnovsky Lebedinsky Lisitsky Malinovsky Mayakovsky Meshchersky Mussorgsky Obolensky Ostrovsky
+Pokrovsky Polyansky Preobrazhensky Rimsky Rozhdestvensky Savinsky Smolensky Sokolovsky
+Stanislavsky Stravinsky Tchaikovsky Uspensky Vasilevsky Vernadsky Volkonsky Voznesensky Vysotsky
+Yavlinsky Zhukovsky Ostrovskaya Pokrovskaya Uspenskaya Volkonskaya Zhukovskaya Obolenskaya
+Trubetskoy Tolstoy Dolgorukov
 """
 
 # Vietnamese surnames beyond faker's ten (without tone marks, as the tutorial writes them).
@@ -108,7 +120,13 @@ def greek(name: str) -> str:
 
 
 def russian(name: str) -> str:
-    return "".join(RUSSIAN.get(c, c) for c in name.lower())
+    """BGN/PCGN letters, with the usual English spelling of the adjectival endings of surnames:
+    -ский/-цкий/-ый -> -sky/-tsky/-y (Dostoevsky, not Dostoevskiy)."""
+    text = name.lower()
+    for ending in ("ий", "ый"):
+        if text.endswith(ending):
+            text = text[: -len(ending)] + "y"
+    return "".join(RUSSIAN.get(c, c) for c in text)
 
 
 def revised_romanization(syllables: str) -> str:
@@ -148,7 +166,7 @@ def collect() -> dict[str, set[str]]:
                     names.add(raw.title())
                 else:
                     names.add(raw)
-        extra = {"Scottish": SCOTTISH, "Vietnamese": VIETNAMESE}.get(language, "")
+        extra = {"Scottish": SCOTTISH, "Vietnamese": VIETNAMESE, "Russian": RUSSIAN_EXTRA}.get(language, "")
         names.update(extra.split())
         out[language] = {ascii_name(n) for n in names}
     return out

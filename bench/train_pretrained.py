@@ -57,6 +57,9 @@ def specs(shakespeare: Path) -> list[Spec]:
              "generated 'a+b' pairs, up to 3 digits",
              settings=["data=addition", "attention=general", "hidden_size=64", "embedding_size=16"],
              budget={"steps": 4000, "batch_size": 64, "lr": 1e-2, "eval_every": 1000}),
+        Spec("names-gru", "names", "gru", "GRU that tells a surname's language, 18 languages (try Dostoevsky)",
+             "the bundled surnames (13,739 in 18 languages, from faker's lists), 10% of names held out",
+             budget={"steps": 3000}),
         Spec("charlm-lstm", "charlm", "lstm", "character-level LSTM language model of Shakespeare (try ROMEO:)",
              "tinyshakespeare", settings=[f"data={shakespeare}"],
              budget={"steps": 4500, "eval_every": 1500}),
@@ -77,6 +80,26 @@ def bundle(run_dir: Path, spec: Spec) -> Path:
         shutil.copyfile(run_dir / name, dest / name)
     (dest / README).write_text(card_text(read_config(dest), ref=spec.name, license="MIT"), encoding="utf-8")
     return dest
+
+
+def refresh_card(spec: Spec, entry: dict[str, Any]) -> None:
+    """Card-only refresh of a bundled model: same weights and metrics; config.json gains the task's
+    ``usage`` (pipeline tag, example input) when it predates it, README.md is made again, and the
+    entry's file digests follow."""
+    from zoo import assemble
+    from zoo.artifacts import read_config
+    from zoo.card import card_text
+    from zoo.fileio import sha256_file, write_json_atomic, write_text_atomic
+    from zoo.layout import CONFIG, MODEL_FILES, README
+
+    dest = ROOT / "plugins" / spec.task / f"zoo_{spec.task}" / "pretrained" / spec.name
+    config = read_config(dest)
+    if "usage" not in config:
+        task = assemble.make_task(assemble.recipe_from_dict(config))
+        config["usage"] = {"pipeline_tag": task.pipeline_tag, "example_input": task.example_input}
+        write_json_atomic(dest / CONFIG, config)
+    write_text_atomic(dest / README, card_text(config, ref=spec.name, license=entry.get("license", "MIT")))
+    entry["files"] = {name: sha256_file(dest / name) for name in MODEL_FILES}
 
 
 def entry_for(spec: Spec, folder: Path, metrics: dict[str, float]) -> dict[str, Any]:
@@ -126,9 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="train only these entries")
     parser.add_argument("--shakespeare", type=Path, default=SHAKESPEARE)
+    parser.add_argument("--cards-only", action="store_true",
+                        help="no training: refresh the bundled models' cards (and config.json's usage) and digests")
     args = parser.parse_args(argv)
     todo = [s for s in specs(args.shakespeare) if not args.only or s.name in args.only]
     entries = tomllib.loads(REGISTRY.read_text(encoding="utf-8")).get("pretrained", {}) if REGISTRY.exists() else {}
+    if args.cards_only:
+        for spec in todo:
+            if spec.name in entries:
+                refresh_card(spec, entries[spec.name])
+                print(f"{spec.name}: card refreshed", flush=True)
+        write_registry(entries)
+        return 0
     for spec in todo:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()

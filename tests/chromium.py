@@ -40,10 +40,13 @@ class Browser:
         args = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-extensions", "--disable-background-networking", "--remote-debugging-pipe",
                 f"--user-data-dir={self._profile}", f"--window-size={width},{height}", "about:blank"]
-        # The shell moves our pipe ends onto the fds Chromium expects (3: commands in, 4: replies out).
+        # bash moves our pipe ends onto the fds Chromium expects (3: commands in, 4: replies out);
+        # dash, Debian's sh, cannot name file descriptors above 9.
         script = f'exec "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
-        self._proc = subprocess.Popen(["sh", "-c", script, "sh", *args], pass_fds=(to_browser_r, from_browser_w),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._log = Path(self._profile) / "chromium.log"
+        with open(self._log, "wb") as log:
+            self._proc = subprocess.Popen([shutil.which("bash") or "bash", "-c", script, "bash", *args], pass_fds=(to_browser_r, from_browser_w),
+                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
@@ -56,8 +59,17 @@ class Browser:
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
 
     # -- protocol ----------------------------------------------------------------------------
+    def log_tail(self) -> str:
+        try:
+            return self._log.read_text(errors="replace")[-2000:]
+        except OSError:
+            return "(no log)"
+
     def _send(self, message: dict[str, Any]) -> None:
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        except BrokenPipeError:
+            raise RuntimeError(f"Chromium is gone; its log ends: {self.log_tail()}") from None
 
     def _receive(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -65,7 +77,7 @@ class Browser:
                 raise TimeoutError("Chromium did not answer in time")
             chunk = os.read(self._from_browser, 1 << 16)
             if not chunk:
-                raise RuntimeError("Chromium closed the DevTools pipe")
+                raise RuntimeError(f"Chromium closed the DevTools pipe; its log ends: {self.log_tail()}")
             self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         message = json.loads(raw)

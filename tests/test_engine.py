@@ -550,3 +550,34 @@ def test_in_a_library_a_second_signal_is_a_keyboard_interrupt_and_the_last_check
                   out=tmp_path / "r")
     assert json.loads((tmp_path / "r" / "resume.json").read_text())["step"] == 4
     assert all(torch.isfinite(t).all() for t in weights(tmp_path / "r").values())
+
+
+def test_the_bar_ends_at_the_real_last_step_and_gives_way_to_lines_when_narrow(tmp_path, monkeypatch):
+    """A run stopped early at its target closes its bar at 100% of the steps it did, showing the
+    final metric; a narrow or zero-width terminal gets plain lines instead of a bar."""
+    import io
+    import os
+    import shutil
+
+    from zoo.engine.report import Reporter, pick_mode
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = Reporter(tmp_path, "bar", total_steps=300, start_step=0, primary="accuracy", stream=screen)
+    bar.evaluation(50, {"accuracy": 0.5})
+    bar.advance(100)
+    bar.evaluation(100, {"accuracy": 1.0})  # the target: the loop stops here, 200 steps early
+    bar.close(100)
+    last = screen.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert "100/100" in last and "100%" in last and "accuracy=1" in last and "/300" not in last
+
+    monkeypatch.setenv("COLUMNS", "20")
+    assert pick_mode(True, Terminal()) == "lines"
+    monkeypatch.setenv("COLUMNS", "120")
+    assert pick_mode(True, Terminal()) == "bar"
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=(80, 24): os.terminal_size((0, 0)))
+    assert pick_mode(True, Terminal()) == "lines"

@@ -280,3 +280,21 @@ def test_push_keeps_a_card_edited_on_the_hub_and_names_the_library(hub, tmp_path
     replaced = zoo(env, "push", str(folder), "tester/carded", "--overwrite-card")
     assert replaced.returncode == 0 and "kept" not in replaced.stderr
     assert "library_name: seqzoo" in remote_card()
+
+
+def test_the_object_api_push_to_hub_then_load_from_hf(hub, tmp_path, monkeypatch):
+    """``zoo.load(...)`` gives an object with ``push_to_hub``; what it pushed loads back alike."""
+    import zoo as seqzoo
+    from zoo.plugins import current
+
+    if "adder-gru" not in current().catalogue():
+        pytest.skip("the adder plugin is not installed")
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    model = seqzoo.load("adder-gru")
+    result = model.push_to_hub("tester/object-api", endpoint=hub.url)
+    assert result.repo_id == "tester/object-api" and len(result.commit) == 40
+    pulled = zoo(hf_env(tmp_path / "hf", hub.url), "pull", result.ref)
+    assert pulled.returncode == 0, pulled.stderr
+    folder = Path(pulled.stdout.strip().splitlines()[-1])
+    assert seqzoo.load(folder).run("81+113") == model.run("81+113")
+    assert "zoo run hf://tester/object-api" in (folder / "README.md").read_text()  # the card names the repo

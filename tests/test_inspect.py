@@ -9,15 +9,36 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 import zoo
-from tests.conftest import run_zoo
+from zoo.cli import main as zoo_main
 from zoo.inspect_report import records
 from zoo.inspection import SCHEMA_VERSION, trace
+
+ZOO = Path(sys.executable).with_name("zoo")
+
+
+def run_zoo(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``zoo`` script; a generous timeout, as the machine may be busy."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    return subprocess.run([str(ZOO), *args], capture_output=True, text=True, timeout=600, env=env)
+
+
+def zoo_here(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The same command line run in this process (no torch start-up per case): exit code, out, err."""
+    try:
+        zoo_main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +129,14 @@ def gateless_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_a_model_without_gates_gets_states_and_refuses_gates(gateless_run: Path) -> None:
+def test_a_model_without_gates_gets_states_and_refuses_gates(capsys: pytest.CaptureFixture[str],
+                                                              gateless_run: Path) -> None:
     done = run_zoo("inspect", str(gateless_run), "0 1 2", "--states")
     assert done.returncode == 0, done.stderr
     assert "h: " in done.stdout  # 4 units: whole vectors
-    refused = run_zoo("inspect", str(gateless_run), "0 1 2", "--gates")
-    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
-    assert refused.stderr.startswith("error: model 'rnn' has no gates")
+    code, _, err = zoo_here(capsys, "inspect", str(gateless_run), "0 1 2", "--gates")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: model 'rnn' has no gates")
 
 
 @pytest.mark.parametrize(
@@ -128,11 +150,17 @@ def test_a_model_without_gates_gets_states_and_refuses_gates(gateless_run: Path)
     ],
     ids=["ref", "unit", "vocabulary", "html", "empty"],
 )
-def test_bad_input_is_one_line_and_exit_2(args: list[str], says: str) -> None:
-    done = run_zoo("inspect", *args)
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
-    assert says in done.stderr
+def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], says: str) -> None:
+    code, out, err = zoo_here(capsys, "inspect", *args)
+    assert code == 2, out + err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert says in err
+
+
+def test_bad_input_through_the_script() -> None:
+    done = run_zoo("inspect", "charlm-lstm", "caf\u00e9")
+    assert done.returncode == 2 and done.stderr == (
+        "error: character '\u00e9' is not in the model's vocabulary of 65 characters (the characters of its training text)\n")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

@@ -26,7 +26,7 @@ ZOO = str(Path(sys.executable).with_name("zoo"))
 ENTRIES = {e.name: e for e in read_catalogue(builtin_catalogue())} if builtin_catalogue() else {}
 BUNDLED = sorted(name for name, e in ENTRIES.items() if e.source.startswith("pkg://"))
 SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
-TASKS = {"adder", "count", "seq2seq", "charlm"}
+TASKS = {"adder", "count", "seq2seq", "charlm", "names"}
 
 
 def offline_env(tmp_path: Path) -> dict[str, str]:
@@ -52,6 +52,8 @@ def run_input(name: str) -> tuple[list[str], str | None]:
         prime, period = pattern * 2, len(pattern)
         expected = [pattern[i % period] for i in range(len(prime), len(prime) + 2 * period)]
         return [" ".join(map(str, prime)), "--length", str(2 * period)], " ".join(map(str, expected))
+    if entry.task == "names":
+        return ["Dostoevsky"], None
     return ["ROMEO:", "--length", "40", "--seed", "1"], None
 
 
@@ -96,6 +98,11 @@ def test_zoo_run_works_straight_after_install_without_network(name, tmp_path):
         assert result.stdout.strip() == expected
     elif ENTRIES[name].task == "charlm":
         assert result.stdout.startswith("ROMEO:") and len(result.stdout.strip()) >= len("ROMEO:") + 30
+    elif ENTRIES[name].task == "names":  # the top three languages, best first, with probabilities
+        lines = result.stdout.splitlines()
+        assert len(lines) == 3 and lines[0].split()[0] == "Russian"
+        probs = [float(line.split()[1]) for line in lines]
+        assert probs == sorted(probs, reverse=True)
     else:
         assert result.stdout.strip().isdigit()
 

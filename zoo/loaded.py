@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoo import assemble, provenance
 from zoo.artifacts import check_weights, read_config, write_model_dir
 from zoo.errors import ZooError
-from zoo.layout import README, WEIGHTS
+from zoo.layout import WEIGHTS
 from zoo.plugins import Zoo, current
 
 if TYPE_CHECKING:
@@ -76,17 +76,17 @@ class Loaded:
         return write_model_dir(directory, self.config, self.net)
 
     def push_to_hub(self, repo_id: str, **options: Any) -> PushResult:
-        """Save this model and commit it to the Hub repository ``repo_id`` (see ``zoo.push``)."""
+        """Save this model and commit it to the Hub repository ``repo_id`` (options: see ``zoo.push``).
+
+        The card is made afresh for ``repo_id``; to upload a README written by hand, push its
+        folder with ``zoo.push(folder, repo_id)``. A card edited on the Hub is kept either way.
+        """
         import tempfile
 
         from zoo.hub import push
 
         with tempfile.TemporaryDirectory(prefix="seqzoo-push-") as tmp:
-            folder = self.save_pretrained(Path(tmp) / "model")
-            card = self.path / README
-            if card.is_file():  # keep a card the user edited by hand
-                (folder / README).write_bytes(card.read_bytes())
-            return push(folder, repo_id, **options)
+            return push(self.save_pretrained(Path(tmp) / "model"), repo_id, **options)
 
 
 def load_model_dir(path: str | Path, device: str = "cpu", zoo: Zoo | None = None) -> Loaded:

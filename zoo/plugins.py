@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -35,8 +34,11 @@ from zoo.catalogue import (
     validate_entry,
 )
 from zoo.commands import BUILTIN_COMMANDS
+from zoo.diagnostics import logger
 from zoo.errors import ZooError, unknown
 from zoo.registry import Component, Kind, Provider
+
+_log = logger(__name__)
 
 ENTRY_POINT_GROUP = "zoo"
 HOOKS: tuple[str, ...] = tuple(n for n, obj in vars(hookspecs).items() if hasattr(obj, "zoo_spec"))
@@ -154,7 +156,7 @@ class Zoo:
         record.error = _describe_error(exc)
         if _strict():
             raise exc
-        print(f"warning: plugin '{record.name}' failed to load: {record.error}", file=sys.stderr)
+        _log.warning("plugin '%s' failed to load: %s", record.name, record.error)
 
     def _commit(self, staged: _Staged, record: PluginRecord) -> None:
         """Apply a plugin's registrations; a name another plugin also offers is refused for both.
@@ -205,12 +207,12 @@ class Zoo:
                 rec.registered = [r for r in rec.registered if r != label]
                 rec.refused[label] = message
                 _refresh(rec)
-        print(f"warning: {message}", file=sys.stderr)
+        _log.warning("%s", message)
 
     def _refuse(self, record: PluginRecord, label: str, message: str) -> None:
         record.refused[label] = message
         _refresh(record)
-        print(f"warning: {message}", file=sys.stderr)
+        _log.warning("%s", message)
 
     def refusal(self, kind: str, name: str) -> str | None:
         """Why ``name`` is refused (offered by several plugins), or None when it is not contested."""
@@ -249,7 +251,7 @@ class Zoo:
             self.add_plugin(plugin, ep.name, dist, version)
         for var, names in (("ZOO_LOAD_PLUGINS", allow or set()), ("ZOO_DISABLE_PLUGINS", block)):
             for missing in sorted(names - found):
-                print(f"warning: {var} names '{missing}', which is not an installed plugin", file=sys.stderr)
+                _log.warning("%s names '%s', which is not an installed plugin", var, missing)
 
     def add_registries(self, paths: list[str]) -> None:
         """Read extra registry files (``zoo --registry``) after ``ZOO_REGISTRY``'s."""

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from zoo.cli import echo_json
+from zoo.cli import complete, echo_json
 from zoo.errors import ZooError
 
 
 @click.command("compare")
-@click.argument("task")
-@click.argument("models", nargs=-1)
+@click.argument("task", shell_complete=complete.tasks)
+@click.argument("models", nargs=-1, shell_complete=complete.models)
 @click.option("--time", "time_budget", help="Wall-clock budget per run, e.g. 20s or 2m.")
 @click.option("--steps", type=click.IntRange(min=1), help="Training steps per run.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,

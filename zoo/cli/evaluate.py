@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import click
 
-from zoo.cli import echo_json, get_zoo
+from zoo.cli import complete, echo_json, get_zoo
 from zoo.cli.params import FiniteFloat
 from zoo.evaluation import DEFAULT_TOLERANCE
 
 
 @click.command("eval")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.refs)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("--tolerance", type=FiniteFloat(min=0.0),
               help=f"Largest absolute difference accepted (default: the registry entry's, else {DEFAULT_TOLERANCE}).")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from zoo.cli import get_zoo
+from zoo.cli import complete, get_zoo
 
 
 @click.command("push")
@@ -38,7 +38,7 @@ def push_cmd(run_dir: str, repo_id: str, private: bool, branch: str | None, mess
 
 
 @click.command("pull")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.refs)
 def pull_cmd(ref: str) -> None:
     """Download a model into the Hugging Face cache and print its local directory.
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 
+from zoo.cli import complete
 from zoo.errors import ZooError
 
 
 @click.command("inspect")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.refs)
 @click.argument("text", required=False)
 @click.option("--text", "text_file", type=click.Path(dir_okay=False), help="Read the input from this file (UTF-8).")
 @click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True, help="Predictions shown per step.")

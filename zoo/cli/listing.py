@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+from pathlib import Path
 from typing import Any
 
 import click
 
-from zoo.cli import echo_json, get_zoo
+from zoo.cli import complete, echo_json, get_zoo
 from zoo.errors import ZooError, did_you_mean
 
 KINDS = ("tasks", "models", "pretrained")
@@ -70,14 +71,28 @@ def list_cmd(args: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"  {row['name']:<{width}}  {row['summary']}  {detail}")
 
 
+def _looks_like_folder(name: str) -> bool:
+    return Path(name).is_dir() or "/" in name or name.startswith(".")
+
+
 @click.command("info")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.any_name)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info_cmd(name: str, as_json: bool) -> None:
-    """Everything known about a task, model or pretrained entry, with its config fields."""
+    """Everything known about a task, model or pretrained entry, with its config fields; or, for
+    a run folder, its task, model, settings, metrics and progress."""
     zoo = get_zoo()
     tables = {"task": zoo.tasks, "model": zoo.models, "pretrained model": zoo.catalogue()}
     found = [table[name].describe() for table in tables.values() if name in table]
+    if not found and _looks_like_folder(name):
+        from zoo.runinfo import describe_run, run_lines
+
+        info = describe_run(Path(name))
+        if as_json:
+            echo_json(info)
+        else:
+            click.echo("\n".join(run_lines(info)))
+        return
     if not found:
         refused = [m for kind in ("task", "model", "pretrained") if (m := zoo.refusal(kind, name))]
         raise ZooError(refused[0]) if refused else _unknown_name(name, tables)

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from zoo.cli import complete
 from zoo.cli.params import FiniteFloat
 from zoo.errors import ZooError
 
@@ -21,7 +22,7 @@ _OPTION_FLAGS = {
 
 
 @click.command("run")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.refs)
 @click.argument("text", required=False)
 @click.option("--prompt", help="Input text (same as the TEXT argument).")
 @click.option("--length", type=click.IntRange(min=0), help="How many tokens to generate.")

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from zoo.cli import echo_json
+from zoo.cli import complete, echo_json
 from zoo.cli.params import FiniteFloat
 from zoo.engine.settings import FIELDS, base_type, describe_default, flag
 from zoo.errors import ZooError
@@ -141,8 +141,8 @@ def _task_attr(task: str, name: str) -> dict[str, Any]:
 
 
 @click.command("train", cls=TrainCommand)
-@click.argument("task", required=False)
-@click.argument("model", required=False)
+@click.argument("task", required=False, shell_complete=complete.tasks)
+@click.argument("model", required=False, shell_complete=complete.models)
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Task or model setting (repeatable); qualify clashes as task.NAME / model.NAME.")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps.")

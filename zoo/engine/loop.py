@@ -21,6 +21,7 @@ from torch import nn
 
 from zoo.engine.dist import Dist
 from zoo.engine.report import Reporter
+from zoo.engine.samples import sample
 from zoo.engine.schedule import Schedule
 from zoo.engine.settings import TrainSettings
 from zoo.engine.signals import StopFlag, catch_stop_signals
@@ -177,6 +178,10 @@ class Trainer:
                     stopped = "target"
                 self.checkpoint()
                 window_start += time.monotonic() - paused  # tokens/s counts training only
+            if s.sample_every and self.step % s.sample_every == 0 and self.dist.is_main:
+                paused = time.monotonic()
+                self._sample()
+                window_start += time.monotonic() - paused
         self.elapsed = time.monotonic() - started
         if window_steps:
             self._log(loss_sum, window_tokens, window_steps, window_start, lr)
@@ -237,6 +242,15 @@ class Trainer:
         if primary.name not in metrics:
             raise ZooError(f"task evaluate() returned no '{primary.name}' (its primary metric)")
         return primary.reached(metrics[primary.name])
+
+    def _sample(self) -> None:
+        """Show what the task's ``run`` makes of its fixed prompt now (``--sample-every``)."""
+        self.model.eval()
+        with _isolated_rng(self.device), self.autocast():
+            text = sample(self.task, self.model)
+        self.model.train()
+        if text is not None:
+            self.reporter.sample(self.step, text)
 
     def final_metrics(self) -> dict[str, float]:
         out = dict(self.metrics)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -16,6 +17,10 @@ from zoo.layout import METRICS
 
 Mode = Literal["bar", "lines", "off"]
 
+MIN_BAR_WIDTH = 40
+"""Narrower terminals (or a reported width of 0, as some CI consoles give) get plain lines: a
+bar squeezed below this wraps or loses its numbers."""
+
 
 def pick_mode(progress: bool | str, stream: TextIO | None = None) -> Mode:
     """``progress``: False (silent), True/"auto" (bar on a terminal, else lines), "bar", "lines"."""
@@ -24,7 +29,9 @@ def pick_mode(progress: bool | str, stream: TextIO | None = None) -> Mode:
     if progress in ("bar", "lines"):
         return progress  # type: ignore[return-value]
     stream = stream or sys.stdout
-    return "bar" if getattr(stream, "isatty", lambda: False)() else "lines"
+    if not getattr(stream, "isatty", lambda: False)():
+        return "lines"
+    return "bar" if shutil.get_terminal_size(fallback=(80, 24)).columns >= MIN_BAR_WIDTH else "lines"
 
 
 def truncate_metrics(run_dir: Path, step: int) -> None:
@@ -103,6 +110,11 @@ class Reporter:
         elif self._bar is not None:
             self._bar.write(f"eval step {step} " + " ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()))
 
+    def sample(self, step: int, text: str) -> None:
+        """A sample generated during training: recorded in metrics.jsonl and shown."""
+        self._write({"step": step, "kind": "sample", "sample": text})
+        self.message(f"sample at step {step}:\n{text.rstrip()}")
+
     def message(self, text: str) -> None:
         if self.mode == "off":
             return
@@ -111,8 +123,17 @@ class Reporter:
         else:
             print(text, file=self.stream, flush=True)
 
-    def close(self) -> None:
+    def close(self, step: int | None = None) -> None:
+        """End the display at the real last ``step``: a run that stopped early (at its target,
+        its time) shows 100% there, not a stale fraction of its planned total, with the final
+        metric in the postfix."""
         if self._bar is not None:
+            if step is not None:
+                self._bar.total = step
+                self._bar.n = step
+                if self.primary in self.last_eval:
+                    self._bar.set_postfix({self.primary: _fmt(self.last_eval[self.primary])}, refresh=False)
+                self._bar.refresh()
             self._bar.close()
             self._bar = None
         if self._file is not None:

@@ -67,6 +67,8 @@ class TrainSettings:
     seed: int = setting(0, "Random seed: the same seed gives the same weights on CPU.")
     eval_every: int = setting(250, "Evaluate (and checkpoint) every N steps.", on_resume="free", minimum=1)
     log_every: int = setting(10, "Log the training loss every N steps.", on_resume="free", minimum=1)
+    sample_every: int = setting(0, "Print a sample from the task's fixed prompt every N steps and record it "
+                                "in metrics.jsonl (0: never; tasks whose run generates).", on_resume="free", minimum=0)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

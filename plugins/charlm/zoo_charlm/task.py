@@ -97,6 +97,9 @@ class CharLMTask(Task):
         "log_every": 50,
         "grad_clip": 1.0,
         "warmup": 50,
+        # Four samples over the default budget (~2,000 steps on the built-in corpus), each a
+        # 500-character generation: well under 2% of the run (bench/sample_overhead.py).
+        "sample_every": 500,
     }
     model_defaults = {"hidden_size": 256, "num_layers": 1, "forget_bias": None}
     """forget_bias None keeps torch's small random gate biases: a forget bias of 1 let the cell

@@ -64,3 +64,21 @@ def test_the_transformer_classifies_names(tmp_path) -> None:
                        out=tmp_path / "run")
     classes = len(json.loads((result.run_dir / "config.json").read_text())["vocabulary"]["classes"])
     assert result.metrics["accuracy"] > 2.0 / classes  # balanced held-out set: chance is 1/classes
+
+
+def test_a_resumed_charlm_run_carries_the_memory_state_bit_for_bit(tmp_path) -> None:
+    """The carried state holds a bool mask and an int64 position counter besides the keys and
+    values: checkpointing and restarting streams (reset_every) must keep them all."""
+    from safetensors.torch import load_file
+    from zoo_charlm.data import builtin_text
+
+    text = tmp_path / "text.txt"
+    text.write_text(builtin_text()[:20_000], encoding="utf-8")
+    settings = [f"data={text}", "window=16", "d_model=16", "heads=2", "layers=1", "memory=8", "reset_every=3"]
+    whole = zoo.train("charlm", "transformer", settings=settings, steps=12, batch_size=4, eval_every=100,
+                      out=tmp_path / "whole")
+    zoo.train("charlm", "transformer", settings=settings, steps=6, batch_size=4, eval_every=100,
+              out=tmp_path / "split")
+    split = zoo.train("charlm", "transformer", steps=12, resume=tmp_path / "split")
+    a, b = load_file(str(whole.run_dir / "model.safetensors")), load_file(str(split.run_dir / "model.safetensors"))
+    assert a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)

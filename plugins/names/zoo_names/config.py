@@ -14,7 +14,7 @@ class NamesConfig:
 
     data: str = option(
         "builtin",
-        "builtin (13,693 surnames in 18 languages, shipped with the plugin), a folder of "
+        "builtin (13,739 surnames in 18 languages, shipped with the plugin), a folder of "
         "Language.txt files (one name per line), or a UTF-8 file of text<TAB>label lines",
     )
     held_out_fraction: float = option(
