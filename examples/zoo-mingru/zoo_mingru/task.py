@@ -49,6 +49,7 @@ class ParityNet(nn.Module):
 class ParityTask(zoo.Task):
     uses_state = False  # every string runs whole from no state, so stateless models fit too
     train_defaults = {"steps": 1500, "batch_size": 64, "lr": 1e-2, "eval_every": 25}
+    example_input = "1011"  # the model card's usage example
     model_defaults = {"hidden_size": 32}
 
     def __init__(self, config: ParityConfig) -> None:

@@ -178,7 +178,7 @@ def test_the_example_plugins_model_trains_on_names_too(tmp_path, monkeypatch):
     """Any model, not only the first-party ones: the example plugin's, loaded as a plugin object."""
     import importlib
 
-    from zoo.plugins import Zoo, current, use
+    from zoo.testing import Zoo, current, use
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[3] / "examples" / "zoo-mingru"))
     example = importlib.import_module("zoo_mingru.plugin")
