@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 import zoo
-from zoo import assemble
+from zoo import assemble, layout
 from zoo.devices import resolve_device
 from zoo.task import Shard
 
@@ -36,10 +36,10 @@ def engine_rate(args: argparse.Namespace, settings: list[str], out: Path) -> tup
     result = zoo.train("charlm", "lstm", settings=settings, steps=args.steps, batch_size=args.batch_size,
                        lr=args.lr, seed=0, device=args.device, out=out, eval_every=10**9,
                        log_every=args.log_every, grad_clip=1.0, warmup=0, schedule="constant")
-    records = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (result.run_dir / layout.METRICS).read_text().splitlines()]
     train = [r for r in records if r["kind"] == "train"]
     rate = sum(r["tokens"] for r in train) / sum(r["seconds"] for r in train)
-    return rate, load_file(str(result.run_dir / "model.safetensors"))
+    return rate, load_file(str(result.run_dir / layout.WEIGHTS))
 
 
 def hand_rate(args: argparse.Namespace, settings: list[str]) -> tuple[float, dict[str, torch.Tensor]]:

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 import zoo
+from zoo import layout
 
 REPO = Path(__file__).resolve().parents[1]
 SHAKESPEARE = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
@@ -49,7 +50,7 @@ def report(name: str, ok: bool | None, line: str, **figures: Any) -> None:
 
 def losses(run_dir: Path) -> list[float]:
     """Training losses of a run's log lines, in order."""
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    lines = (run_dir / layout.METRICS).read_text().splitlines()
     return [rec["loss"] for rec in map(json.loads, lines) if rec.get("kind") == "train"]
 
 

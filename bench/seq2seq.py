@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 import zoo
+from zoo import layout
 
 # data -> (settings, exact-match target, default budget in seconds, evaluate every N steps)
 CELLS: dict[str, tuple[list[str], float, float, int]] = {
@@ -47,7 +48,7 @@ def run_cell(
             "seq2seq", model, settings=[*settings, f"attention={attention}", f"target={target}"],
             steps=steps or 10**9, time=None if steps else budget, eval_every=eval_every, seed=seed, out=Path(tmp) / "run",
         )
-        log = result.run_dir / "metrics.jsonl"
+        log = result.run_dir / layout.METRICS
         evals = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     best = max((row["exact_match"] for row in evals if row.get("kind") == "eval"),
                default=result.metrics.get("exact_match", 0.0))

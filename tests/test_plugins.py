@@ -445,20 +445,10 @@ def test_pluggy_is_the_mechanism() -> None:
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 
 
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    """A tiny RNN trains several times faster on one thread when the 2-core box is busy."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.slow
-def test_the_plugins_md_example_trains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_torch_thread: None) -> None:
-    """The docs' example package, written out from its code blocks, registers, trains and runs."""
+def test_the_plugins_md_example_trains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs' example package, written out from its code blocks, registers, trains and runs
+    (on one torch thread, like every test: the autouse fixture in conftest.py)."""
     import importlib
     import re
 

@@ -42,15 +42,26 @@ def _data(trace: Trace, unit: int) -> dict[str, object]:
         "classes": trace.classes,
         "inputs": trace.inputs,
         "targets": trace.targets,
-        "p_target": [None if p is None else round(p, 4) for p in (trace.p_target(t) for t in range(trace.time))],
+        "p_target": _p_targets(trace),
         "top_i": top_i.tolist(),
-        "top_p": [[round(p, 3) for p in row] for row in top_p.tolist()],
+        "top_p": ((top_p * 1000).round() / 1000).tolist(),
         "units": trace.units,
         "unit": unit,
     }
     if "h" in trace.internals:
         data["h"], data["scale"] = quantized(trace.internals["h"])
     return data
+
+
+def _p_targets(trace: Trace) -> list[float | None]:
+    known = [t for t in range(trace.time) if trace.targets[t] is not None]
+    out: list[float | None] = [None] * trace.time
+    if known:
+        index = torch.tensor(known)
+        p = trace.probs[index, torch.tensor([trace.targets[t] for t in known])]
+        for t, value in zip(known, ((p * 10000).round() / 10000).tolist(), strict=True):
+            out[t] = value
+    return out
 
 
 def _gate_svg(name: str, left: torch.Tensor, right: torch.Tensor) -> str:

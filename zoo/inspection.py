@@ -110,20 +110,20 @@ def internals_of(probe: Probe) -> dict[str, Tensor]:
 
 def trace(task: object, net: torch.nn.Module, text: str) -> Trace:
     """Run ``task.steps`` once over ``text`` and the probe's ``internals`` once over its input."""
+    from zoo.devices import torch_threads
+
     was_training = net.training
-    threads = torch.get_num_threads()
+    net.eval()
     # One sequence is a chain of small matrix-vector products: a second thread gains nothing, and
     # on a busy machine OpenMP's waiting made a 10k-step LSTM take 48 s instead of 0.8 s.
-    torch.set_num_threads(1)
-    net.eval()
     try:
-        with torch.inference_mode():
-            steps = task.steps(net, text)  # type: ignore[attr-defined]
-        if not steps.inputs:
-            raise ZooError("nothing to inspect: the input has no steps")
-        internals = internals_of(steps.probe) if steps.probe is not None else {}
+        with torch_threads(1):  # the internals too: they are one more pass over the sequence
+            with torch.inference_mode():
+                steps = task.steps(net, text)  # type: ignore[attr-defined]
+            if not steps.inputs:
+                raise ZooError("nothing to inspect: the input has no steps")
+            internals = internals_of(steps.probe) if steps.probe is not None else {}
     finally:
         net.train(was_training)
-        torch.set_num_threads(threads)
     probs = torch.softmax(steps.logits.detach().to("cpu", torch.float64), dim=-1)
     return Trace(list(steps.inputs), list(steps.classes), probs, list(steps.targets), internals)

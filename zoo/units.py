@@ -53,14 +53,19 @@ def text_features(inputs: list[str]) -> dict[str, Tensor]:
     return {name: torch.tensor(v, dtype=torch.float64) for name, v in values.items()}
 
 
-def correlations(h: Tensor, feature: Tensor) -> Tensor:
+def correlations(h: Tensor, feature: Tensor, centred: tuple[Tensor, Tensor] | None = None) -> Tensor:
     """Pearson correlation of every unit (columns of ``h``, time x units) with ``feature``; 0 where
-    either is constant."""
-    hc = h - h.mean(0)
+    either is constant. ``centred``: ``h`` minus its mean and that's column norms, if known."""
+    hc, norms = centred if centred is not None else _centred(h)
     fc = feature - feature.mean()
-    denominator = hc.norm(dim=0) * fc.norm()
+    denominator = norms * fc.norm()
     r = (fc @ hc) / denominator.clamp(min=1e-12)
     return torch.where(denominator > 1e-12, r, torch.zeros_like(r))
+
+
+def _centred(h: Tensor) -> tuple[Tensor, Tensor]:
+    hc = h - h.mean(0)
+    return hc, hc.norm(dim=0)
 
 
 def saturation(h: Tensor) -> Tensor | None:
@@ -73,8 +78,9 @@ def saturation(h: Tensor) -> Tensor | None:
 def suggest(h: Tensor, inputs: list[str], limit: int = 8) -> list[Suggestion]:
     """The most interesting units, best first: those that track a text feature, then saturated ones."""
     found: dict[int, Suggestion] = {}
+    centred = _centred(h)
     for name, feature in text_features(inputs).items():
-        r = correlations(h, feature)
+        r = correlations(h, feature, centred)
         for unit in r.abs().argsort(descending=True)[:limit].tolist():
             score = abs(float(r[unit]))
             if score >= 0.2 and (unit not in found or found[unit].score < score):

@@ -123,6 +123,8 @@ def _claimed(dist: distmod.Dist, claim: Any, path: Path) -> Iterator[Path]:
             run = claim()
         except ZooError as exc:
             failure = str(exc)
+        except OSError as exc:  # e.g. the folder vanished or became unreadable meanwhile
+            failure = f"cannot use run directory {path}: {(exc.strerror or str(exc)).lower()}"
     failure = dist.broadcast_text(failure)  # every rank fails alike instead of waiting forever
     if failure:
         raise ZooError(failure)
@@ -275,24 +277,25 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
     reporter = Reporter(job.run_dir if dist.is_main else None, mode, total_steps, start,
                         task.primary_metric.name)
 
-    # the trainer, restored from the checkpoint when resuming
-    trainer = Trainer(task=task, net=net, settings=s, device=dev, dist=dist, schedule=schedule,
-                      reporter=reporter, save=functools.partial(save_checkpoint, job, total_steps, fingerprint, dev))
-    if record is not None:
-        carried = checkpoint.restore(job.run_dir, record, net=net, optimizer=trainer.optimizer,
-                                     scaler=trainer.scaler, device=dev)
-        trainer.resume_from(record, carried)
-        reporter.message(f"resuming {job.run_dir} at step {start}")
-        done = _budget_reached(s, total_steps, start, trainer.elapsed)
-        if done and dist.is_main:  # said even without progress: otherwise a resume looks like a no-op
-            logger(__name__).warning("%s already reached its budget (%s); nothing to train: give a larger "
-                                     "--steps, --epochs or --time to continue", job.run_dir, done)
-    else:
-        reporter.message(f"training {job.recipe.task_name} with {job.recipe.model_name} on {dev} -> {job.run_dir}")
-
-    # the loop
+    trainer: Trainer | None = None
     try:
+        # the trainer, restored from the checkpoint when resuming
+        trainer = Trainer(task=task, net=net, settings=s, device=dev, dist=dist, schedule=schedule,
+                          reporter=reporter, save=functools.partial(save_checkpoint, job, total_steps, fingerprint, dev))
+        if record is not None:
+            carried = checkpoint.restore(job.run_dir, record, net=net, optimizer=trainer.optimizer,
+                                         scaler=trainer.scaler, device=dev)
+            trainer.resume_from(record, carried)
+            reporter.message(f"resuming {job.run_dir} at step {start}")
+            done = _budget_reached(s, total_steps, start, trainer.elapsed)
+            if done and dist.is_main:  # said even without progress: otherwise a resume looks like a no-op
+                logger(__name__).warning("%s already reached its budget (%s); nothing to train: give a larger "
+                                         "--steps, --epochs or --time to continue", job.run_dir, done)
+        else:
+            reporter.message(f"training {job.recipe.task_name} with {job.recipe.model_name} on {dev} -> {job.run_dir}")
+
+        # the loop
         stopped = trainer.run()
     finally:
-        reporter.close(trainer.step)
+        reporter.close(trainer.step if trainer is not None else None)
     return TrainResult(job.run_dir, trainer.final_metrics(), trainer.step, trainer.elapsed, stopped)

@@ -49,6 +49,7 @@ class ParityNet(nn.Module):
 class ParityTask(zoo.Task):
     uses_state = False  # every string runs whole from no state, so stateless models fit too
     train_defaults = {"steps": 1500, "batch_size": 64, "lr": 1e-2, "eval_every": 25}
+    example_input = "1011"  # the model card's usage example
     model_defaults = {"hidden_size": 32}
 
     def __init__(self, config: ParityConfig) -> None:
@@ -108,16 +109,31 @@ class ParityTask(zoo.Task):
                 out["bit_accuracy"] = (pred == target).float().mean().item()
         return out
 
+    def steps(self, net, text: str) -> zoo.Steps:
+        """For ``zoo inspect``: each bit, the predicted parity so far and the true one."""
+        bits = torch.tensor([[int(c) for c in parse_bits(text)]], device=next(net.parameters()).device)
+        model = zoo.unwrap(net)
+        x = F.one_hot(bits, 2).to(model.head.weight.dtype)
+        y, _ = model.backbone(x)
+        return zoo.Steps([str(b) for b in bits[0].tolist()], model.head(y)[0], ["0", "1"],
+                         running_parity(bits)[0].tolist(), zoo.Probe(model.backbone, x))
+
     def run(self, net, text: str, options: zoo.RunOptions) -> Iterator[str]:
         """``zoo run MODEL 1011`` prints the parity of the bits: 1 (odd) or 0 (even)."""
-        digits = "".join(text.split())
-        if not digits:
-            raise zoo.ZooError("give a bit string such as 1011")
-        bad = sorted(set(digits) - {"0", "1"})
-        if bad:
-            raise zoo.ZooError(f"not a bit string: unexpected character {bad[0]!r} (use only 0 and 1)")
+        digits = parse_bits(text)
         device = next(net.parameters()).device
         bits = torch.tensor([[int(c) for c in digits]], device=device)
         with torch.no_grad():
             logits, _ = net(bits)
         yield f"{int(logits[0, -1].argmax())}\n"
+
+
+def parse_bits(text: str) -> str:
+    """The bits of ``text`` (spaces ignored); anything but 0 and 1 is a ZooError."""
+    digits = "".join(text.split())
+    if not digits:
+        raise zoo.ZooError("give a bit string such as 1011")
+    bad = sorted(set(digits) - {"0", "1"})
+    if bad:
+        raise zoo.ZooError(f"not a bit string: unexpected character {bad[0]!r} (use only 0 and 1)")
+    return digits

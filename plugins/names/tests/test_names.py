@@ -160,11 +160,25 @@ def test_bad_data_from_the_command_line_is_one_line_and_exit_2(tmp_path):
     assert out.stderr.strip().splitlines() == [f"error: data: {tmp_path / 'd.tsv'}:2: expected 'text<TAB>label', got 'no tab here'"]
 
 
+def test_inspection_predicts_after_every_prefix_and_ends_with_the_whole_name(tmp_path):
+    task = make_task(f"data={three_class_tsv(tmp_path / 'names.tsv')}", "hidden_size=8")
+    torch.manual_seed(0)
+    net = task.build(lambda n: testing.TinyGRU(n, testing.TinyGRUConfig(hidden_size=8))).eval()
+    steps = task.steps(net, "Kalov => Slavic")
+    assert steps.inputs == list("Kalov") and steps.targets == [task.classes.index("Slavic")] * 5
+    index = torch.tensor([[task.index[c] for c in "Kalov"]])
+    with torch.no_grad():
+        for n in range(1, 6):  # the prediction after n characters is the classifier's answer for that prefix
+            torch.testing.assert_close(steps.logits[n - 1], net(index[:, :n], torch.tensor([n]))[0])
+    with pytest.raises(zoo.ZooError, match="unknown language 'Klingon'"):
+        task.steps(net, "Kalov => Klingon")
+
+
 def test_the_example_plugins_model_trains_on_names_too(tmp_path, monkeypatch):
     """Any model, not only the first-party ones: the example plugin's, loaded as a plugin object."""
     import importlib
 
-    from zoo.plugins import Zoo, current, use
+    from zoo.testing import Zoo, current, use
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[3] / "examples" / "zoo-mingru"))
     example = importlib.import_module("zoo_mingru.plugin")

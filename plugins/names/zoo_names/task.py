@@ -17,7 +17,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo import Backbone, Batch, Metric, RunOptions, Shard, State, StepOutput, Task, ZooError, last_valid
+from zoo import (
+    Backbone,
+    Batch,
+    Metric,
+    Probe,
+    RunOptions,
+    Shard,
+    State,
+    StepOutput,
+    Steps,
+    Task,
+    ZooError,
+    last_valid,
+    unwrap,
+)
 from zoo_names.config import NamesConfig
 from zoo_names.data import SMALL, Texts, fold, load, say
 
@@ -176,8 +190,7 @@ class NamesTask(Task):
         return files
 
     # -- inference -----------------------------------------------------------------------------
-    def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
-        """The ``top_k`` (default 3) most likely labels, best first, one per line with probability."""
+    def _name(self, text: str) -> str:
         name = (fold(text) if self.config.fold_accents else text).strip()
         if not name:
             raise ZooError("give a name to classify, such as Dostoevsky")
@@ -186,6 +199,27 @@ class NamesTask(Task):
             shown = ", ".join(repr(c) for c in unknown)
             raise ZooError(f"{shown}: not in the model's vocabulary of {len(self.chars)} characters "
                            f"(the characters of its training names)")
+        return name
+
+    def steps(self, net: nn.Module, text: str) -> Steps:
+        """The language the network would name after each prefix of the name. ``NAME => LANGUAGE``
+        scores the true language at every step (how early the network knows it)."""
+        raw, arrow, language = text.partition(" => ")
+        name = self._name(raw)
+        target: int | None = None
+        if arrow:
+            if language.strip() not in self.classes:
+                raise ZooError(f"unknown language {language.strip()!r}: one of {', '.join(self.classes)}")
+            target = self.classes.index(language.strip())
+        model = unwrap(net)
+        ids = torch.tensor([[self.index[c] for c in name]], device=next(model.parameters()).device)
+        x = model.embed(ids) if model.embed is not None else F.one_hot(ids, model.vocab).to(model.head.weight.dtype)
+        y, _ = model.backbone(x)
+        return Steps(list(name), model.head(y)[0], list(self.classes), [target] * len(name), Probe(model.backbone, x))
+
+    def run(self, net: nn.Module, text: str, options: RunOptions) -> Iterator[str]:
+        """The ``top_k`` (default 3) most likely labels, best first, one per line with probability."""
+        name = self._name(text)
         device = next(net.parameters()).device
         ids = torch.tensor([[self.index[c] for c in name]], device=device)
         with torch.inference_mode():

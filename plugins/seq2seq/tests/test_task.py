@@ -14,7 +14,7 @@ from zoo_seq2seq.data import ANTONYMS
 from zoo_seq2seq.task import Seq2SeqTask
 
 import zoo
-from zoo.testing import TinyGRU, TinyGRUConfig, current
+from zoo.testing import TinyGRU, TinyGRUConfig, current, one_thread
 
 
 def zoo_script() -> str:
@@ -31,15 +31,11 @@ def antonyms_run(tmp_path_factory: pytest.TempPathFactory) -> zoo.TrainResult:
     (``man`` -> ``wmen``, summed log-probabilities have no length normalisation)."""
     if "gru" not in current().models:
         pytest.skip("the seqzoo-rnn plugin (model 'gru') is not installed")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():  # module-scoped: the suite's per-test one-thread fixture does not cover it
         return zoo.train(
             "seq2seq", "gru", settings=["data=antonyms", "hidden_size=32", "embedding_size=16"],
             steps=600, eval_every=100, lr=0.01, out=tmp_path_factory.mktemp("run") / "antonyms",
         )
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.mark.slow
