@@ -10,6 +10,7 @@ A second, steadier figure: the time of one sample call on the trained network ti
 of samples, as a share of the run without samples.
 
     .venv/bin/python bench/sample_overhead.py --rounds 3 --steps 500 --sample-every 125
+    .venv/bin/python bench/sample_overhead.py --threads 1     # on a busy machine
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--sample-every", type=int, default=125)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads for both sides (0: torch's default); 1 on a busy machine")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     with_samples, without = [], []
     with tempfile.TemporaryDirectory() as tmp:
