@@ -271,8 +271,11 @@ def test_push_keeps_a_card_edited_on_the_hub_and_names_the_library(hub, tmp_path
     again = zoo(env, "push", str(folder), "tester/carded")  # our own, unedited card is simply refreshed
     assert again.returncode == 0 and "kept the README.md" not in again.stderr
 
-    HfApi(endpoint=hub.url, token=TOKEN).upload_file(
-        path_or_fileobj=b"# Written on the Hub\n", path_in_repo="README.md", repo_id="tester/carded")
+    try:
+        HfApi(endpoint=hub.url, token=TOKEN).upload_file(
+            path_or_fileobj=b"# Written on the Hub\n", path_in_repo="README.md", repo_id="tester/carded")
+    except ValueError as exc:  # huggingface_hub < 2 commits, then cannot parse a custom endpoint's URL
+        assert "Unable to retrieve user and repo ID" in str(exc)
     kept = zoo(env, "push", str(folder), "tester/carded")
     assert kept.returncode == 0, kept.stderr
     assert "kept the README.md edited on the Hub" in kept.stderr

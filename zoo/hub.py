@@ -300,12 +300,18 @@ def push(folder: str | os.PathLike[str], repo_id: str, *, private: bool = False,
         if not keep_card:
             operations.append(CommitOperationAdd(path_in_repo=README,
                                                  path_or_fileobj=card_for_push(path, config, target.repo_id)))
-        info = api.create_commit(
-            target.repo_id, operations,
-            commit_message=message or f"Upload seqzoo {config['task']['name']}/{config['model']['name']} model",
-            revision=branch,
-        )
-    return PushResult(target.repo_id, info.oid, f"{api.endpoint}/{target.repo_id}", info.commit_url, keep_card)
+        commit_message = message or f"Upload seqzoo {config['task']['name']}/{config['model']['name']} model"
+        try:
+            info = api.create_commit(target.repo_id, operations, commit_message=commit_message, revision=branch)
+            oid, commit_url = info.oid, info.commit_url
+        except ValueError as exc:
+            # huggingface_hub before 2.0, given an endpoint as an argument, commits and then fails
+            # to parse the commit URL (it expects the default endpoint): read the commit back.
+            if "Unable to retrieve user and repo ID" not in str(exc):
+                raise
+            oid = api.repo_info(target.repo_id, revision=branch or "main").sha
+            commit_url = f"{api.endpoint}/{target.repo_id}/commit/{oid}"
+    return PushResult(target.repo_id, oid, f"{api.endpoint}/{target.repo_id}", commit_url, keep_card)
 
 
 def _card_edited_on_hub(repo_id: str, revision: str | None, endpoint: str | None) -> bool:
