@@ -2,7 +2,9 @@
 
 Runs the real ``zoo`` script in a subprocess (start-up, loading, the pass over the text, the
 internals, the output) for the terminal table and for ``--html``, ``--rounds`` times each, and
-prints the median wall time (target: under 5 s) with the machine's load. The text is the first
+prints the median wall time (target: under 5 s) with the machine's load, and the median CPU time
+(user + system): the command runs torch on one thread, so on an idle machine its wall time is
+about its CPU time, and the CPU figure stays meaningful when other work shares the cores. The text is the first
 10,000 characters of tinyshakespeare (``<repo>/../shared/data/tinyshakespeare.txt``) when present,
 else a repeated built-in paragraph.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,11 +35,15 @@ def text(chars: int) -> str:
     return source[:chars]
 
 
-def timed(args: list[str]) -> float:
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run of the command."""
     zoo = Path(sys.executable).with_name("zoo")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([str(zoo), *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -52,16 +59,20 @@ def main() -> None:
         runs = {"table": ["inspect", args.model, "--text", str(path)],
                 "html": ["inspect", args.model, "--text", str(path), "--html", str(page)]}
         times: dict[str, list[float]] = {k: [] for k in runs}
+        cpu: dict[str, list[float]] = {k: [] for k in runs}
         print(f"{args.chars} characters from {'tinyshakespeare' if CORPUS.is_file() else 'the fallback text'}; "
               f"load average before: {os.getloadavg()[0]:.2f}")
         for r in range(args.rounds):
             for name, cmd in runs.items():
-                times[name].append(timed(cmd))
-                print(f"round {r} {name}: {times[name][-1]:.2f} s", flush=True)
+                wall, used = timed(cmd)
+                times[name].append(wall)
+                cpu[name].append(used)
+                print(f"round {r} {name}: {wall:.2f} s wall, {used:.2f} s CPU", flush=True)
         size = page.stat().st_size
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     for name, values in times.items():
-        print(f"{name}: median {statistics.median(values):.2f} s over {len(values)} runs")
+        print(f"{name}: median {statistics.median(values):.2f} s wall, {statistics.median(cpu[name]):.2f} s CPU "
+              f"over {len(values)} runs")
     print(f"page size: {size / 1024:.0f} KiB")
 
 

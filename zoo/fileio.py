@@ -85,8 +85,9 @@ def read_document(path: str | os.PathLike[str], *, missing: str,
         raise ZooError(f"{file}: cannot be read ({exc.strerror or exc})") from None
 
 
-_OS_ERROR = re.compile(r"\(os error (\d+)\)")
-"""How Rust libraries (safetensors) spell an operating-system error in their own exceptions."""
+_OS_ERROR = re.compile(r"\(os error (\d+)\)|\bOs \{ code: (\d+)")
+"""How Rust libraries (safetensors) spell an operating-system error in their own exceptions:
+``... (os error 28)`` in recent safetensors, ``IoError(Os { code: 28, ... })`` before 0.8."""
 
 
 def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> None:
@@ -104,7 +105,7 @@ def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
             match = _OS_ERROR.search(str(exc))
             if match is None:
                 raise
-            code = int(match.group(1))
+            code = int(match.group(1) or match.group(2))
             raise OSError(code, os.strerror(code), str(path)) from exc
 
 

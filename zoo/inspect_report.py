@@ -32,9 +32,10 @@ def show(token: str) -> str:
     return "".join(repr(c)[1:-1] if not c.isprintable() else c for c in token)
 
 
-def top(trace: Trace, t: int, k: int) -> list[tuple[int, float]]:
-    values, index = trace.probs[t].topk(min(k, len(trace.classes)))
-    return list(zip(index.tolist(), values.tolist(), strict=True))
+def tops(trace: Trace, k: int) -> list[list[tuple[int, float]]]:
+    """The ``k`` most likely (class, probability) pairs of every step, best first, in one topk."""
+    values, index = trace.probs.topk(min(k, len(trace.classes)), dim=-1)
+    return [list(zip(i, v, strict=True)) for i, v in zip(index.tolist(), values.tolist(), strict=True)]
 
 
 def loss(p: float | None) -> float | None:
@@ -45,6 +46,7 @@ def loss(p: float | None) -> float | None:
 def records(trace: Trace, top_k: int = 5, states: bool = False, gates: bool = False) -> Iterator[dict[str, Any]]:
     """One JSON-ready record per step (see the module docstring)."""
     state_keys = [k for k in ("h", "c") if k in trace.internals]
+    best = tops(trace, top_k)
     for t in range(trace.time):
         p = trace.p_target(t)
         target = trace.targets[t]
@@ -55,7 +57,7 @@ def records(trace: Trace, top_k: int = 5, states: bool = False, gates: bool = Fa
             "target": None if target is None else trace.classes[target],
             "p_target": p,
             "loss": loss(p),
-            "top": [{"token": trace.classes[i], "p": q} for i, q in top(trace, t, top_k)],
+            "top": [{"token": trace.classes[i], "p": q} for i, q in best[t]],
         }
         if states:
             record["states"] = {k: trace.internals[k][t].tolist() for k in state_keys}
@@ -83,11 +85,12 @@ def table(trace: Trace, top_k: int = 5, states: bool = False, gates: bool = Fals
     twidth = max(4, *(len(show(c)) for c in trace.classes))
     yield f"{'step':>5}  {'input':<{width}}  {'next':<{twidth}}  {'p(next)':>7}  {'loss':>6}  top {top_k}"
     full = trace.units <= FULL_VECTOR_UNITS
+    best = tops(trace, top_k)
     for t in range(trace.time):
         target = trace.targets[t]
         p = trace.p_target(t)
         nll = loss(p)
-        cells = "  ".join(f"{show(trace.classes[i])} {q:.3f}" for i, q in top(trace, t, top_k))
+        cells = "  ".join(f"{show(trace.classes[i])} {q:.3f}" for i, q in best[t])
         yield (f"{t:>5}  {show(trace.inputs[t]):<{width}}  "
                f"{'' if target is None else show(trace.classes[target]):<{twidth}}  "
                f"{'' if p is None else f'{p:.3f}':>7}  {'' if nll is None else f'{nll:.3f}':>6}  {cells}")

@@ -117,11 +117,12 @@ def trace(task: object, net: torch.nn.Module, text: str) -> Trace:
     # One sequence is a chain of small matrix-vector products: a second thread gains nothing, and
     # on a busy machine OpenMP's waiting made a 10k-step LSTM take 48 s instead of 0.8 s.
     try:
-        with torch_threads(1), torch.inference_mode():
-            steps = task.steps(net, text)  # type: ignore[attr-defined]
-        if not steps.inputs:
-            raise ZooError("nothing to inspect: the input has no steps")
-        internals = internals_of(steps.probe) if steps.probe is not None else {}
+        with torch_threads(1):  # the internals too: they are one more pass over the sequence
+            with torch.inference_mode():
+                steps = task.steps(net, text)  # type: ignore[attr-defined]
+            if not steps.inputs:
+                raise ZooError("nothing to inspect: the input has no steps")
+            internals = internals_of(steps.probe) if steps.probe is not None else {}
     finally:
         net.train(was_training)
     probs = torch.softmax(steps.logits.detach().to("cpu", torch.float64), dim=-1)

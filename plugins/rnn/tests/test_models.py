@@ -263,3 +263,46 @@ def test_bad_settings_are_clear_errors(cls: type, values: dict, message: str) ->
 @pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
 def test_contract_on_gpu(name: str) -> None:
     zoo.testing.check_model(name, {"num_layers": 2, "hidden_size": 32}, device="cuda", atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "model, config",
+    [(LSTM, LSTMConfig(hidden_size=5, num_layers=2)), (GRU, GRUConfig(hidden_size=5, num_layers=2)),
+     (ElmanRNN, RNNConfig(hidden_size=5, num_layers=2)),
+     (ElmanRNN, RNNConfig(hidden_size=3, num_layers=2, nonlinearity="identity")),
+     (ElmanRNN, RNNConfig(hidden_size=3, nonlinearity="relu"))],
+    ids=["lstm-2", "gru-2", "rnn-2", "identity-2", "relu"],
+)
+def test_internals_of_stacked_and_every_kind_of_layer(model, config) -> None:
+    zoo.testing.check_internals(model, config, input_size=3)
+    torch.manual_seed(0)
+    net = model(3, config).eval()
+    found = net.internals(torch.randn(1, 6, 3))
+    assert found["h"].shape == (6, config.hidden_size * config.num_layers)
+
+
+def test_lstm_internals_match_the_textbook_equations_by_hand() -> None:
+    """A 2-unit LSTM with set weights: gates, cell and hidden state computed here with math only."""
+    net = LSTM(1, LSTMConfig(hidden_size=2, forget_bias=None)).eval()
+    rows = [[0.5], [-0.3], [0.2], [0.1], [0.4], [-0.2], [0.3], [0.6]]  # input weights, gates i, f, g, o
+    recurrent = [[0.1, -0.2], [0.3, 0.0], [0.2, 0.1], [-0.1, 0.4], [0.0, 0.5], [0.3, -0.3], [0.2, 0.2], [-0.4, 0.1]]
+    bias = [0.1, -0.1, 0.5, 0.0, 0.0, 0.2, -0.3, 0.1]
+    with torch.no_grad():
+        net.rnn.weight_ih_l0.copy_(torch.tensor(rows))
+        net.rnn.weight_hh_l0.copy_(torch.tensor(recurrent))
+        net.rnn.bias_ih_l0.copy_(torch.tensor(bias))
+        net.rnn.bias_hh_l0.zero_()
+    xs = [1.0, -1.0, 0.5]
+    found = net.internals(torch.tensor([[[x] for x in xs]]))
+    sigmoid = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    h, c = [0.0, 0.0], [0.0, 0.0]
+    for t, x in enumerate(xs):
+        pre = [rows[k][0] * x + recurrent[k][0] * h[0] + recurrent[k][1] * h[1] + bias[k] for k in range(8)]
+        i = [sigmoid(v) for v in pre[0:2]]
+        f = [sigmoid(v) for v in pre[2:4]]
+        g = [math.tanh(v) for v in pre[4:6]]
+        o = [sigmoid(v) for v in pre[6:8]]
+        c = [f[u] * c[u] + i[u] * g[u] for u in range(2)]
+        h = [o[u] * math.tanh(c[u]) for u in range(2)]
+        for name, want in (("gate.input", i), ("gate.forget", f), ("gate.output", o), ("c", c), ("h", h)):
+            assert found[name][t].tolist() == pytest.approx(want, abs=1e-6), (name, t)

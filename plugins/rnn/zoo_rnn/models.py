@@ -154,9 +154,11 @@ class ElmanRNN(_Recurrent):
         assert isinstance(start, Tensor)
         if self.linear:
             ih, _ = self._pre(k, x, x.new_zeros(*x.shape[:2], self.config.hidden_size))
+            weights = self._weights(k)
+            w_hh, b_hh = weights[1], weights[3] if self.config.bias else None
             h, outputs = start[0], []
             for t in range(x.shape[1]):
-                h = ih[:, t] + F.linear(h, self._weights(k)[1], self._weights(k)[3] if self.config.bias else None)
+                h = ih[:, t] + F.linear(h, w_hh, b_hh)
                 outputs.append(h)
             return {"h": torch.stack(outputs, dim=1)}
         run = torch.rnn_relu if self.config.nonlinearity == "relu" else torch.rnn_tanh
