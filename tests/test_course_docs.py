@@ -146,8 +146,10 @@ def names_claims(ran: list[Ran], folder: Path) -> None:
 
 
 def samples_claims(ran: list[Ran], folder: Path) -> None:
-    again = ran[-1]
+    again = [r for r in ran if r.command.line.startswith("zoo train --resume")][-1]
     assert "already reached its budget (300 of 300 steps); nothing to train" in again.stderr
+    recorded = output_of(ran, "zoo inspect runs/evolve --samples").stdout
+    assert all(f"--- step {n} ---" in recorded for n in (100, 200, 300))
 
 
 def seq2seq_claims(ran: list[Ran], folder: Path) -> None:

@@ -34,7 +34,8 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_pat
     assert runs["two"].returncode == 0, two_err[-3000:]
     assert runs["one"].returncode == 0, one_err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"], "files are written by rank 0 only"
-    assert two_out.count("done: 20 steps") == 1, "only rank 0 reports"
+    assert two_err.count("done: 20 steps") == 1, "only rank 0 reports (human lines on stderr with --json)"
+    assert len(two_out.strip().splitlines()) == 1, "one JSON line on stdout, from rank 0"
     a, b = _last_json(two_out), _last_json(one_out)
     assert a["steps"] == b["steps"] == 20
     # DDP averages the two half-batch gradients: the same arithmetic as one full batch, up to
