@@ -79,7 +79,8 @@ def test_save_pretrained_writes_a_model_directory_that_loads(tmp_path: Path) -> 
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     assert json.loads((folder / "config.json").read_text()) == model.config
     with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
-        assert f.metadata() == {"format": "pt"}
+        # safetensors before 0.8 also records tied weights' aliases there ({"head.weight": "embed.weight"})
+        assert f.metadata()["format"] == "pt"
     assert zoo.load(folder).run("200+55").strip() == "255"
 
 
