@@ -105,6 +105,21 @@ def test_sizes_that_cannot_fit_are_refused_before_allocating(tmp_path, args):
     assert not (tmp_path / "r").exists()
 
 
+def test_the_meta_build_skips_random_init_and_so_never_imports_dynamo():
+    """Checking sizes is free: torch's meta normal_ would import torch._dynamo (~1.8 s per zoo run)."""
+    code = (
+        "import sys, torch\n"
+        "from torch import nn\n"
+        "from zoo import sizing\n"
+        "net = sizing.meta_network(lambda: nn.Sequential(nn.Embedding(70, 32), nn.LSTM(32, 64), nn.Linear(64, 70)))\n"
+        "assert net is not None and all(p.is_meta for p in net.parameters())\n"
+        "print(sizing.parameter_bytes(net)[0], any(m.startswith('torch._dynamo') for m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    expected = 70 * 32 + 4 * 64 * (32 + 64 + 2) + 64 * 70 + 70  # embedding, LSTM (4 gates, 2 biases), head
+    assert out == [str(expected), "False"]
+
+
 def test_a_config_asking_for_a_huge_network_fails_on_shapes_before_building(model_dir):
     edit_config(model_dir, lambda c: c["model"]["config"].update(hidden_size=1_000_000))
     line = one_error(["run", str(model_dir), "1+2"], "model.safetensors: tensor 'backbone.rnn.")

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from zoo.errors import ZooError
 
@@ -25,10 +26,33 @@ HEADROOM = 0.9
 """Refuse when the estimate exceeds this fraction of what is available."""
 
 
+class _SkipRandomInit(TorchFunctionMode):
+    """Random initialisers become no-ops: on the meta device there are no values to fill.
+
+    Besides being wasted work, torch's meta ``normal_`` runs a Python decomposition that imports
+    ``torch._dynamo`` (about 1.8 s of CPU), which every ``zoo run`` and ``zoo inspect`` would pay.
+    """
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if getattr(func, "__name__", "") in _RANDOM_INITS:
+            target = args[0] if args else kwargs.get("tensor", kwargs.get("self"))
+            if isinstance(target, torch.Tensor):
+                return target
+        return func(*args, **kwargs)
+
+
+_RANDOM_INITS = frozenset({
+    "normal_", "uniform_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+    "kaiming_normal_", "orthogonal_", "sparse_", "random_", "bernoulli_", "exponential_", "geometric_",
+    "cauchy_", "log_normal_",
+})
+
+
 def meta_network(build: Callable[[], nn.Module]) -> nn.Module | None:
     """``build()`` on the meta device, or None when the network cannot be built that way."""
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _SkipRandomInit():
             net = build()
     except Exception:  # noqa: BLE001 - a plugin's code may not support meta tensors; skip the estimate
         return None
