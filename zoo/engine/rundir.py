@@ -103,11 +103,16 @@ def _lock(path: Path) -> int | None:
     return fd
 
 
-def _holder(file: Path) -> str:
-    try:
-        return f" (pid {int(json.loads(file.read_text())['pid'])})"
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
+def _holder(file: Path, patience: float = 1.0) -> str:
+    """`` (pid N)`` of the lock's holder; it writes its pid just after locking, so wait a moment."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return f" (pid {int(json.loads(file.read_text())['pid'])})"
+        except (OSError, ValueError, KeyError, TypeError):
+            if time.monotonic() >= deadline:
+                return ""
+            time.sleep(0.02)
 
 
 def _mkdirs(path: Path) -> list[Path]:
