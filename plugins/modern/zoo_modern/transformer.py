@@ -55,23 +55,35 @@ class Block(nn.Module):
         self, x: Tensor, k_mem: Tensor, v_mem: Tensor, rope: tuple[Tensor, Tensor, Tensor, Tensor], allowed: Tensor
     ) -> tuple[Tensor, Tensor, Tensor]:
         """x (batch, time, d); memory keys/values (batch, M, d); returns x and this chunk's keys, values."""
-        batch, time, d = x.shape
-        q, k, v = self.qkv(self.norm1(x)).split(d, dim=-1)
-        heads = self.heads
-
-        def split(t: Tensor) -> Tensor:
-            return t.view(batch, t.shape[1], heads, d // heads).transpose(1, 2)
-
+        q, k, v = self.qkv(self.norm1(x)).split(x.shape[-1], dim=-1)
         cos_q, sin_q, cos_k, sin_k = rope
-        keys = _rotate(split(torch.cat([k_mem.to(k.dtype), k], dim=1)), cos_k, sin_k)
-        values = split(torch.cat([v_mem.to(v.dtype), v], dim=1))
-        queries = _rotate(split(q), cos_q, sin_q)
+        keys = _rotate(self._heads(torch.cat([k_mem.to(k.dtype), k], dim=1)), cos_k, sin_k)
+        queries = _rotate(self._heads(q), cos_q, sin_q)
+        return self._attend(x, queries, keys, torch.cat([v_mem.to(v.dtype), v], dim=1), allowed), k, v
+
+    def step(
+        self, x: Tensor, k_mem: Tensor, v_mem: Tensor, rope_mem: tuple[Tensor, Tensor], allowed: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``forward`` for a chunk of one (x (batch, 1, d)): the step's query and key sit at angle 0,
+        which rotary leaves as they are, so only the memory keys turn (by ``rope_mem``'s cos, sin)."""
+        q, k, v = self.qkv(self.norm1(x)).split(x.shape[-1], dim=-1)
+        keys = torch.cat([_rotate(self._heads(k_mem.to(k.dtype)), *rope_mem), self._heads(k)], dim=2)
+        return self._attend(x, self._heads(q), keys, torch.cat([v_mem.to(v.dtype), v], dim=1), allowed), k, v
+
+    def _heads(self, t: Tensor) -> Tensor:
+        """(batch, n, d) -> (batch, heads, n, d / heads)."""
+        batch, n, d = t.shape
+        return t.view(batch, n, self.heads, d // self.heads).transpose(1, 2)
+
+    def _attend(self, x: Tensor, queries: Tensor, keys: Tensor, values: Tensor, allowed: Tensor) -> Tensor:
+        """The rest of the block: x + attention of the rotated queries over rotated keys and values
+        (batch, n, d), then x + MLP(LN(x))."""
+        batch, time, d = x.shape
         p = self.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(queries, keys, values, attn_mask=allowed, dropout_p=p)
+        out = F.scaled_dot_product_attention(queries, keys, self._heads(values), attn_mask=allowed, dropout_p=p)
         out = out.transpose(1, 2).reshape(batch, time, d)
         x = x + F.dropout(self.proj(out), p, self.training)
-        x = x + F.dropout(self.ff(self.norm2(x)), p, self.training)
-        return x, k, v
+        return x + F.dropout(self.ff(self.norm2(x)), p, self.training)
 
 
 class Transformer(Model):
@@ -135,14 +147,14 @@ class Transformer(Model):
 
         m = self.memory
         slots = torch.arange(m, device=x.device)
-        mem_pos = -1 - torch.remainder(pos[:, None] - 1 - slots, m)  # (batch, M): positions relative to the chunk
         steps = torch.arange(time, device=x.device)
-        key_pos = torch.cat([mem_pos, steps[None, :].expand(batch, time)], dim=1)  # (batch, M + time)
+        # (batch, M + time): every key's position relative to the chunk
+        key_pos = torch.cat([self._memory_positions(pos), steps[None, :].expand(batch, time)], dim=1)
         key_ok = torch.cat([valid, real], dim=1)
         distance = steps[None, :, None] - key_pos[:, None, :]  # (batch, time, M + time)
         allowed = key_ok[:, None, :] & (distance >= 0) & (distance <= m)
         allowed[:, :, m:] |= torch.eye(time, dtype=torch.bool, device=x.device)  # padding sees itself: no empty rows
-        rope = self._rope(steps[None, :].expand(batch, time), key_pos)
+        rope = (*self._angles(steps[None, :].expand(batch, time)), *self._angles(key_pos))
 
         h = self.embed(x)
         new_k, new_v = [], []
@@ -170,14 +182,40 @@ class Transformer(Model):
         )
         return y, new_state
 
-    def _rope(self, q_pos: Tensor, k_pos: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """cos and sin of the rotary angles for query and key positions (batch, n) -> (batch, 1, n, half)."""
-        freq = self.inv_freq
-        q_angle = q_pos[:, None, :, None].to(freq.dtype) * freq
-        k_angle = k_pos[:, None, :, None].to(freq.dtype) * freq
-        return q_angle.cos(), q_angle.sin(), k_angle.cos(), k_angle.sin()
+    def _memory_positions(self, pos: Tensor) -> Tensor:
+        """(batch,) positions -> (batch, M): each slot's position relative to the next step (slot i
+        holds position pos - 1 - ((pos - 1 - i) mod M), so -1 for the latest step, down to -M)."""
+        slots = torch.arange(self.memory, device=pos.device)
+        return -1 - torch.remainder(pos[:, None] - 1 - slots, self.memory)
+
+    def _angles(self, positions: Tensor) -> tuple[Tensor, Tensor]:
+        """cos and sin of the rotary angles at positions (batch, n) -> (batch, 1, n, half)."""
+        angle = positions[:, None, :, None].to(self.inv_freq.dtype) * self.inv_freq
+        return angle.cos(), angle.sin()
 
     def step(self, x_t: Tensor, state: Any = None) -> tuple[Tensor, MemoryState]:
-        """One step: O(M) attention over the memory and one ring-buffer slot written per row."""
-        y, state = self(x_t.unsqueeze(1), state)
-        return y[:, 0], state
+        """One position per row: what ``forward`` computes for a chunk of one, without the chunk
+        machinery (masks over M + 1 keys by distance, angles for every position, a gathered buffer
+        update), which costs dozens of tiny tensor operations per character when sampling. The query
+        is at relative position 0, so every valid slot is in the window; the new keys and values
+        go to slot pos mod M of a new state (the input state is left as it was)."""
+        batch = x_t.shape[0]
+        if state is None:
+            state = self.zero_state(batch, x_t.device, x_t.dtype)
+        k_mem, v_mem, valid, pos = state
+        rope_mem = self._angles(self._memory_positions(pos[0]))
+        allowed = F.pad(valid[0], (0, 1), value=True)[:, None, None]  # (batch, 1, 1, M + 1): valid slots and itself
+        h = self.embed(x_t)[:, None]
+        new_k, new_v = [], []
+        for i, block in enumerate(self.blocks):
+            h, k, v = block.step(h, k_mem[i], v_mem[i], rope_mem, allowed)
+            new_k.append(k)
+            new_v.append(v)
+        slot = torch.remainder(pos, self.memory)[..., None]  # (1, batch, 1)
+        index = slot[..., None].expand(len(self.blocks), -1, -1, k_mem.shape[-1])
+
+        def write(old: Tensor, step: list[Tensor]) -> Tensor:
+            return old.scatter(2, index, torch.stack(step).to(old.dtype))
+
+        new_state = (write(k_mem, new_k), write(v_mem, new_v), valid.scatter(2, slot, True), pos + 1)
+        return self.norm(h[:, 0]), new_state
