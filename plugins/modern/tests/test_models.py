@@ -162,6 +162,65 @@ def test_sampling_state_keeps_its_shape_and_a_step_costs_the_same_late_as_early(
     assert bool(torch.isfinite(y).all()) and state[3].tolist() == [[10_051, 10_051]]
 
 
+def _steps(model: Transformer, x: torch.Tensor, state) -> tuple[torch.Tensor, tuple]:
+    """x (batch, time, input) through ``step`` one position at a time."""
+    outputs = []
+    for t in range(x.shape[1]):
+        y_t, state = model.step(x[:, t], state)
+        outputs.append(y_t)
+    return torch.stack(outputs, dim=1), state
+
+
+def test_step_equals_forward_as_the_ring_buffer_wraps_several_times() -> None:
+    """The dedicated step (slot pos mod M, rotary by offset) against forward: 3 rows, 4M + 3 steps,
+    from a zero state and from a state left by a padded chunk (rows at different positions)."""
+    torch.manual_seed(4)
+    memory = 4
+    model = Transformer(5, TransformerConfig(d_model=16, layers=2, heads=2, memory=memory)).eval()
+    x = torch.randn(3, 4 * memory + 3, 5)
+    with torch.no_grad():
+        whole, final = model(x)
+        stepped, state = _steps(model, x, None)
+        torch.testing.assert_close(stepped, whole, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(state, final, atol=1e-5, rtol=1e-5)
+
+        _, start = model(torch.randn(3, 6, 5), lengths=torch.tensor([6, 1, 3]))
+        pieces, chunked = [], start
+        for a, b in [(0, 5), (5, 6), (6, x.shape[1])]:
+            y, chunked = model(x[:, a:b], chunked)
+            pieces.append(y)
+        stepped, state = _steps(model, x, start)
+    assert start[3].tolist() == [[6, 1, 3]]
+    torch.testing.assert_close(stepped, torch.cat(pieces, dim=1), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(state, chunked, atol=1e-5, rtol=1e-5)
+
+
+def test_step_returns_a_new_state_and_leaves_its_input_as_it_was() -> None:
+    torch.manual_seed(5)
+    model = Transformer(4, SMALL_TRANSFORMER).eval()
+    with torch.no_grad():
+        _, state = _steps(model, torch.randn(3, 1, 4), None)  # a slot still free, to be written
+        kept = tuple(t.clone() for t in state)
+        _, after = model.step(torch.randn(3, 4), state)
+    for old, copy, new in zip(state, kept, after, strict=True):
+        assert torch.equal(old, copy) and not torch.equal(new, old)
+
+
+def test_under_autocast_step_keeps_the_memory_dtype_and_matches_a_chunk_of_one() -> None:
+    torch.manual_seed(6)
+    model = Transformer(5, SMALL_TRANSFORMER).eval()
+    x = torch.randn(3, 8, 5)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        stepped, state = _steps(model, x, None)
+        chunked, pieces = None, []
+        for t in range(x.shape[1]):
+            y, chunked = model(x[:, t : t + 1], chunked)
+            pieces.append(y)
+    assert state[0].dtype == state[1].dtype == torch.float32 and stepped.dtype == torch.bfloat16
+    torch.testing.assert_close(stepped, torch.cat(pieces, dim=1))
+    torch.testing.assert_close(state, chunked)
+
+
 def test_learns_a_delay_across_truncated_bptt_chunks() -> None:
     """Output the input from 2 steps back, in chunks of 5: the first two targets of each chunk
     are only in the carried memory."""
