@@ -43,7 +43,7 @@ def old_module(ref: str):
     return module
 
 
-def rates(net, prompt, length: int, marks: list[int], seed: int) -> tuple[list[float], str]:
+def rates(net, prompt, length: int, marks: list[int], seed: int) -> tuple[list[float], list[int]]:
     """Characters per second between consecutive ``marks`` (character counts), and the ids sampled."""
     import torch
     from zoo_charlm.task import generate
