@@ -270,6 +270,8 @@ def test_bf16_autocast_trains_on_cpu(tmp_path):
         ({"time": "5 parsecs"}, "bad time budget"),
         ({"optimizer": "lion"}, "unknown optimizer"),
         ({"batch_size": 0}, "must be positive"),
+        ({"min_lr_ratio": 1.5}, "bad value 1.5 for min lr ratio: must be at most 1"),
+        ({"min_lr_ratio": -0.1}, "must be zero or more"),
     ],
 )
 def test_bad_input_is_a_clear_error(tmp_path, kwargs, message):

@@ -6,9 +6,16 @@ import math
 
 import pytest
 
-from zoo.engine.schedule import MIN_LR_RATIO, Schedule, default_warmup
+from zoo.engine.schedule import Schedule, default_warmup
 from zoo.engine.settings import ENGINE_DEFAULTS, parse_duration, resolve
 from zoo.errors import ZooError
+
+MIN_LR_RATIO = 0.1  # the engine's default floor (TrainSettings.min_lr_ratio)
+
+
+def test_the_default_floor_is_a_tenth():
+    assert ENGINE_DEFAULTS["min_lr_ratio"] == MIN_LR_RATIO
+    assert Schedule(1.0, 0, "cosine", 10, None).min_lr_ratio == MIN_LR_RATIO
 
 
 def test_warmup_rises_linearly_then_cosine_decays_to_the_floor():
@@ -26,6 +33,15 @@ def test_linear_decay_and_constant():
     lin = Schedule(lr=2.0, warmup=0, kind="linear", total_steps=10, total_seconds=None)
     assert lin.rate(0) == 2.0 and lin.rate(5) == pytest.approx(2.0 * (1 - (1 - MIN_LR_RATIO) * 0.5))
     assert Schedule(2.0, 0, "constant", 10, None).rate(9) == 2.0
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.03, 1.0])
+def test_the_floor_is_where_either_decay_ends(floor):
+    for kind in ("cosine", "linear"):
+        s = Schedule(lr=2.0, warmup=0, kind=kind, total_steps=100, total_seconds=None, min_lr_ratio=floor)
+        assert s.rate(0) == pytest.approx(2.0)
+        assert s.rate(100) == pytest.approx(2.0 * floor)
+        assert s.rate(50) == pytest.approx(2.0 * (floor + (1 - floor) * 0.5))  # both pass the midpoint there
 
 
 def test_a_time_budget_decays_with_the_clock_and_the_larger_fraction_wins():

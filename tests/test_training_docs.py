@@ -52,7 +52,7 @@ def test_zoo_train_takes_every_field_as_a_keyword_and_refuses_others():
 def test_resume_rules_come_from_the_field(field):
     saved = st.resolve({"steps": 10}, {}).as_dict()
     changed = {"steps": 11, "epochs": 2.0, "time": 30.0, "batch_size": 7, "lr": 0.5, "optimizer": "sgd",
-               "weight_decay": 0.1, "warmup": 3, "schedule": "linear", "grad_clip": 0.5, "precision": "bf16",
+               "weight_decay": 0.1, "warmup": 3, "schedule": "linear", "min_lr_ratio": 0.5, "grad_clip": 0.5, "precision": "bf16",
                "compile": True, "seed": 9, "eval_every": 3, "log_every": 3, "sample_every": 7}
     assert set(changed) == set(st.NAMES), "a new field needs a value here"
     rule = field.metadata["on_resume"]

@@ -119,8 +119,9 @@ def _engine_option(field: Any) -> dict[str, Any]:
         return {"metavar": meta["metavar"], "help": text}
     low, open_min = meta["min"], meta["open_min"]
     if kind is int:
-        return {"type": click.IntRange(min=low) if low is not None else click.INT, "help": text}
-    return {"type": FiniteFloat(min=low, min_open=open_min), "help": text}
+        bounded = low is not None or meta["max"] is not None
+        return {"type": click.IntRange(min=low, max=meta["max"]) if bounded else click.INT, "help": text}
+    return {"type": FiniteFloat(min=low, min_open=open_min, max=meta["max"]), "help": text}
 
 
 def engine_options(func: Any) -> Any:

@@ -260,7 +260,7 @@ def _train(job: Job, dev: torch.device, dist: distmod.Dist, progress: bool | str
     # budget and learning-rate schedule
     total_steps = _total_steps(s, task, job.recipe.task_name)
     warmup = s.warmup if s.warmup is not None else default_warmup(total_steps)
-    schedule = Schedule(s.lr, warmup, s.schedule, total_steps, s.time)
+    schedule = Schedule(s.lr, warmup, s.schedule, total_steps, s.time, s.min_lr_ratio)
 
     # network, once it is known to fit
     _check_memory(job, dev, dist)

@@ -9,9 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-MIN_LR_RATIO = 0.1
-"""Decay ends at a tenth of the peak rate, not zero: the last steps still learn."""
-
 
 @dataclass(frozen=True)
 class Schedule:
@@ -20,6 +17,7 @@ class Schedule:
     kind: str  # cosine | linear | constant
     total_steps: int | None
     total_seconds: float | None
+    min_lr_ratio: float = 0.1
 
     def progress(self, step: int, elapsed: float) -> float:
         """How much of the budget is spent after warmup, in [0, 1] (the larger of steps and time)."""
@@ -39,9 +37,9 @@ class Schedule:
             return self.lr
         p = self.progress(step, elapsed)
         if self.kind == "linear":
-            factor = 1.0 - (1.0 - MIN_LR_RATIO) * p
+            factor = 1.0 - (1.0 - self.min_lr_ratio) * p
         else:
-            factor = MIN_LR_RATIO + (1.0 - MIN_LR_RATIO) * 0.5 * (1.0 + math.cos(math.pi * p))
+            factor = self.min_lr_ratio + (1.0 - self.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * p))
         return self.lr * factor
 
 

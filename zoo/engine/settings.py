@@ -35,10 +35,12 @@ DEFAULT_STEPS = 1000
 
 
 def setting(default: Any, help: str, *, choices: tuple[Any, ...] | None = None, on_resume: OnResume = "fixed",
-            minimum: float | None = None, open_min: bool = False, metavar: str | None = None) -> Any:
-    """A ``zoo.option`` with the engine's extra facts: lower bound, metavar and resume rule."""
+            minimum: float | None = None, open_min: bool = False, maximum: float | None = None,
+            metavar: str | None = None) -> Any:
+    """A ``zoo.option`` with the engine's extra facts: bounds, metavar and resume rule."""
     base = option(default, help, choices=choices)
-    meta = {**base.metadata, "on_resume": on_resume, "min": minimum, "open_min": open_min, "metavar": metavar}
+    meta = {**base.metadata, "on_resume": on_resume, "min": minimum, "open_min": open_min, "max": maximum,
+            "metavar": metavar}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -58,8 +60,10 @@ class TrainSettings:
     weight_decay: float | None = setting(None, "Weight decay (none: the optimizer's own default).", minimum=0)
     warmup: int | None = setting(None, "Linear warmup steps (none: a tenth of the step budget, at most 100).",
                                  minimum=0)
-    schedule: str = setting("cosine", "Decay after warmup, to a tenth of the peak rate by the end.",
+    schedule: str = setting("cosine", "Decay after warmup, to --min-lr-ratio of the peak rate by the end.",
                             choices=SCHEDULES)
+    min_lr_ratio: float = setting(0.1, "Where the decay ends, as a fraction of the peak rate (0: to zero).",
+                                  minimum=0, maximum=1)
     grad_clip: float | None = setting(1.0, "Clip the global gradient norm (0: off).", minimum=0)
     precision: str = setting("fp32", "fp32, or mixed bf16/fp16 via torch.autocast (fp16 needs CUDA).",
                              choices=PRECISIONS)
@@ -154,6 +158,9 @@ def check_value(name: str, value: Any) -> Any:
     if low is not None and (number < low or (open_min and number == low)):
         raise ZooError(f"bad value {value!r} for {label}: must be "
                        + ("positive" if (low == 0 and open_min) or (kind is int and low == 1) else "zero or more"))
+    high = field.metadata["max"]
+    if high is not None and number > high:
+        raise ZooError(f"bad value {value!r} for {label}: must be at most {high:g}")
     return number
 
 
