@@ -8,7 +8,7 @@ from typing import Literal
 import pytest
 
 from zoo import option
-from zoo.config import build, fields_of, split_settings, to_dict
+from zoo.config import build, build_saved, fields_of, split_settings, to_dict
 from zoo.errors import ZooError
 
 
@@ -81,3 +81,18 @@ def test_settings_route_to_their_owner_and_must_be_qualified_when_ambiguous() ->
         split_settings(["hidden_size"], groups)
     with pytest.raises(ZooError, match=r"^bad setting 'optim.lr=1': prefix must be one of task, model$"):
         split_settings(["optim.lr=1"], groups)
+
+
+@dataclass
+class GrownConfig:
+    hidden_size: int = option(128, "units per layer")
+    norm: bool = option(True, "a layer added later, on by default", absent=False)
+
+
+def test_a_saved_config_that_predates_a_field_keeps_what_it_built() -> None:
+    assert build_saved(GrownConfig, {"hidden_size": 8}).norm is False  # written before 'norm' existed
+    assert build_saved(GrownConfig, {"hidden_size": 8, "norm": True}).norm is True
+    assert build(GrownConfig, {"hidden_size": 8}).norm is True  # a new run takes today's default
+    assert build_saved(NetConfig, {}).hidden_size == 128  # fields without absent= take the default
+    with pytest.raises(ZooError, match="unknown setting 'width'"):
+        build_saved(GrownConfig, {"width": 3})

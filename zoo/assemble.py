@@ -118,8 +118,8 @@ def recipe_from_dict(data: dict[str, Any], zoo: Zoo | None = None) -> Recipe:
     return Recipe(
         task_name,
         model_name,
-        cfg.build(task_comp.config, data["task"].get("config", {}), owner=f"task '{task_name}'"),
-        cfg.build(model_comp.config, data["model"].get("config", {}), owner=f"model '{model_name}'"),
+        cfg.build_saved(task_comp.config, data["task"].get("config", {}), owner=f"task '{task_name}'"),
+        cfg.build_saved(model_comp.config, data["model"].get("config", {}), owner=f"model '{model_name}'"),
     )
 
 

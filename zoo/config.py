@@ -17,15 +17,22 @@ from typing import Any, Literal
 
 from zoo.errors import ZooError, did_you_mean
 
+_SAME = object()
 
-def option(default: Any, help: str, *, choices: tuple[Any, ...] | None = None) -> Any:
+
+def option(default: Any, help: str, *, choices: tuple[Any, ...] | None = None, absent: Any = _SAME) -> Any:
     """A config field with a default and help text (and optional allowed values).
 
-    Use it as ``hidden_size: int = option(128, "units per layer")``.
+    Use it as ``hidden_size: int = option(128, "units per layer")``. ``absent`` is what a saved
+    config.json that lacks the field meant: give it when a new field's default changes what
+    older runs built (``output_norm: bool = option(True, "...", absent=False)``), so their
+    weights still load as they were trained.
     """
     meta = {"help": help}
     if choices is not None:
         meta["choices"] = tuple(choices)
+    if absent is not _SAME:
+        meta["absent"] = absent
     if isinstance(default, list | dict | set):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -204,6 +211,16 @@ def build(cls: type, values: Mapping[str, Any] | None = None, *, owner: str = "c
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ZooError(f"invalid {owner}: {exc}") from None
+
+
+def build_saved(cls: type, values: Mapping[str, Any], *, owner: str = "config") -> Any:
+    """``build`` for a config read back from a saved run: a field the run predates takes the
+    value its ``option(absent=...)`` declares rather than today's default."""
+    if not isinstance(values, Mapping):  # damaged: build says what is wrong with it
+        return build(cls, values, owner=owner)
+    missing = {f.name: f.metadata["absent"] for f in dataclasses.fields(cls)
+               if f.name not in values and "absent" in f.metadata}
+    return build(cls, {**missing, **values}, owner=owner)
 
 
 def to_dict(config: Any) -> dict[str, Any]:
