@@ -253,3 +253,84 @@ def test_byte_units_model_every_byte_and_sample_utf8_text(build, tmp_path):
         task.encode("z")
     out = "".join(task.run(net, "é", zoo.RunOptions(length=50, seed=0)))
     assert out.startswith("é") and isinstance(out, str)
+
+
+# -- what lies between the backbone and the scores -------------------------------------------------
+@pytest.mark.parametrize("settings", [(), ("output_norm=true",), ("head=tied",), ("io_dropout=0.3",),
+                                      ("head=tied", "output_norm=true", "io_dropout=0.2")])
+def test_forward_step_and_inspection_score_alike(build, settings):
+    """Training (forward), sampling (step) and zoo inspect (Task.steps) all reach the scores
+    through one path, so a variant of the head cannot score differently in one of them."""
+    task, net = build(*settings)
+    net.eval()
+    text = "it was the age"
+    ids = task.encode(text)[None]
+    with torch.no_grad():
+        whole, _ = net(ids)
+        state, stepped = None, []
+        for t in range(ids.shape[1]):
+            logits, state = net.step(ids[:, t], state)
+            stepped.append(logits)
+        inspected = task.steps(net, text).logits
+    torch.testing.assert_close(torch.stack(stepped, dim=1), whole, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(inspected, whole[0], atol=1e-5, rtol=1e-5)
+
+
+def test_output_norm_normalises_what_the_head_reads(build):
+    task, net = build()  # on by default
+    assert build("output_norm=false")[1].norm.__class__ is torch.nn.Identity
+    assert build("head=none", "input=onehot", hidden=len(task.chars))[1].norm.__class__ is torch.nn.Identity
+    net.eval()
+    ids = task.encode("it was")[None]
+    with torch.no_grad():
+        y, _ = net.backbone(net.features(ids), None)
+        expected = net.head(F.layer_norm(y, y.shape[-1:]))  # LayerNorm starts as the plain normalisation
+        torch.testing.assert_close(net(ids)[0], expected)
+
+
+def test_a_tied_head_scores_with_the_embedding_matrix(build):
+    task, net = build("head=tied", "embedding_size=8")
+    vocab = len(task.chars)
+    assert net.head.weight.shape == (8, 24)  # hidden 24 -> embedding 8: no (vocab x hidden) matrix
+    ids = task.encode("it was")[None]
+    with torch.no_grad():
+        before = net(ids)[0]
+        net.embed.weight[:, 0] += 1.0  # one coordinate of every symbol's row moves...
+        y, _ = net.backbone(net.features(ids), None)
+        expected = net.head(net.norm(y)) @ net.embed.weight.T + net.head_bias
+        torch.testing.assert_close(net(ids)[0], expected)  # ...and the scores read the same matrix
+    assert not torch.allclose(before, expected)
+    assert expected.shape[-1] == vocab
+    task, net = build("head=tied")  # a tied head starts near uniform, as the untied one does
+    assert task.evaluate(net, torch.device("cpu"))["val_loss"] == pytest.approx(math.log(vocab), abs=0.3)
+
+
+def test_io_dropout_acts_only_while_training(build):
+    task, net = build("io_dropout=0.5")
+    ids = task.encode("it was the best")[None]
+    net.train()
+    assert not torch.equal(net(ids)[0], net(ids)[0])
+    net.eval()
+    assert torch.equal(net(ids)[0], net(ids)[0])
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    (("head=tied", "input=onehot"), "head=tied shares the embedding matrix: it needs input=embedding"),
+    (("io_dropout=1.0",), "io_dropout must be in"),
+])
+def test_head_settings_that_cannot_work_are_refused(build, settings, message):
+    with pytest.raises(ZooError, match=message):
+        build(*settings)
+
+
+def test_a_run_saved_before_output_norm_existed_loads_as_it_was_trained(test_zoo, corpus, tmp_path):
+    run = tmp_path / "run"
+    zoo.train("charlm", "tinylstm", settings=[f"data={corpus}", "window=16", "output_norm=false"],
+              steps=2, batch_size=4, out=run)
+    config = json.loads((run / "config.json").read_text())
+    del config["task"]["config"]["output_norm"]  # what runs written before the setting hold
+    (run / "config.json").write_text(json.dumps(config))
+    loaded = zoo.load(run)
+    assert loaded.task.config.output_norm is False
+    assert isinstance(loaded.net.norm, torch.nn.Identity)
+    assert "".join(loaded.run("it was", length=5, seed=0))  # the weights fit the network built

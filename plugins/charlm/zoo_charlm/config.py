@@ -58,14 +58,26 @@ class CharLMConfig:
         "all: predict every next character of a window; last: only the character after the "
         "window (the Andersen char-rnn tutorial's many-to-one training)",
     )
-    head: Literal["linear", "none"] = option(
+    head: Literal["linear", "none", "tied"] = option(
         "linear",
         "linear: a Linear layer maps the backbone's outputs to character scores; none: the "
         "outputs are the scores (hidden_size must equal the vocabulary size; the lecture's RNN "
-        "without a Linear head)",
+        "without a Linear head); tied: a Linear down to embedding_size, then the embedding "
+        "matrix transposed (weight tying, Press & Wolf 2017; input: embedding)",
+    )
+    output_norm: bool = option(
+        True,
+        "layer-normalise the backbone's outputs before the head (not with head=none; runs saved "
+        "before this setting existed had none)",
+        absent=False,
     )
     input: Literal["embedding", "onehot"] = option("embedding", "how characters enter the backbone")
     embedding_size: int = option(64, "embedding width (input: embedding)")
+    io_dropout: float = option(
+        0.0,
+        "dropout on the backbone's inputs (the embeddings or one-hot vectors) and on its outputs "
+        "before the head, while training; the model's own dropout acts between its layers",
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 < self.val_fraction < 1.0:
@@ -78,5 +90,7 @@ class CharLMConfig:
             raise ValueError("val_chars must be 0 (no cap) or a positive number of characters")
         if self.max_file_mb < 0:
             raise ValueError("max_file_mb must be 0 (no cap) or positive")
+        if not 0.0 <= self.io_dropout < 1.0:
+            raise ValueError(f"io_dropout must be in [0, 1), got {self.io_dropout}")
         if self.embedding_size < 1:
             raise ValueError("embedding_size must be at least 1")
