@@ -252,9 +252,15 @@ def test_time_budget_stops_on_the_clock(tmp_path):
     assert result.stopped == "time" and 0.9 < result.seconds < 5 and result.steps > 0
 
 
-def test_bf16_autocast_trains_on_cpu(tmp_path):
+def test_bf16_autocast_trains_on_cpu(tmp_path, capsys):
+    from zoo.engine import loop
+
+    loop._warn_if_bf16_is_emulated.cache_clear()  # once per process: start this test's process afresh
     result = zoo.train("copy", "tiny", steps=10, precision="bf16", out=tmp_path / "r")
     assert result.steps == 10 and all(torch.isfinite(t).all() for t in weights(result.run_dir).values())
+    native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    warned = capsys.readouterr().err.count("this CPU has no bf16 instructions")
+    assert warned == (0 if native else 1)  # once, and only where bf16 is emulated
 
 
 @pytest.mark.parametrize(
