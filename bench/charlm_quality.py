@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_name, matmul_gflops
+
 SHAKESPEARE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tinyshakespeare.txt"
 TARGET = 1.45
 
@@ -39,6 +41,7 @@ def main() -> None:
     parser.add_argument("--out", help="run directory (default: a temporary one)")
     parser.add_argument("--set", dest="settings", action="append", default=[],
                         help="extra name=value setting (the benchmark figure uses none)")
+    parser.add_argument("--seed", type=int, default=0, help="zoo train --seed (the figure quotes several)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if not Path(args.data).is_file():
@@ -48,7 +51,8 @@ def main() -> None:
     zoo = str(Path(sys.executable).with_name("zoo"))
     cmd = [zoo, "train", "charlm", args.model, "--set", f"data={args.data}",
            *[x for s in args.settings for x in ("--set", s)],
-           "--time", args.time, "--out", str(out), "--json"]
+           "--time", args.time, "--seed", str(args.seed), "--out", str(out), "--json"]
+    gflops = matmul_gflops()  # on torch's default threads, as the training run uses
     load_before = os.getloadavg()
     start = time.perf_counter()
     done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
@@ -71,7 +75,8 @@ def main() -> None:
         "model_config": config["model"]["config"],
         "task_config": config["task"]["config"],
         "training": config.get("training", {}),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "machine": f"{cpu_name()}, {platform.machine()}, {os.cpu_count()} cpus",
+        "matmul_gflops_fp32": round(gflops),
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "run_dir": result["run_dir"],
@@ -84,6 +89,7 @@ def main() -> None:
     print(f"val_loss {report['val_loss']:.4f} nats/char ({report['val_bpc']:.4f} bits/char): "
           f"target {TARGET} {verdict}")
     print(f"{report['steps']} steps in {report['train_seconds']} s (wall {report['wall_seconds']} s)")
+    print(f"{report['machine']}, fp32 matmul {report['matmul_gflops_fp32']} GFLOP/s")
     print(f"load average before {report['load_avg_before']}, after {report['load_avg_after']}")
 
 

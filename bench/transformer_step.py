@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_name
+
 OLD_REF = "b876dd1c46c7e4d5ba63a0e07019493ad68476e6"
 """main before the dedicated step: transformer.py as written in 3b18bd1."""
 SOURCE = "plugins/modern/zoo_modern/transformer.py"
@@ -100,9 +102,7 @@ def main() -> None:
         same.append(old_ids == new_ids[: args.length])
 
     before, after, tail = (statistics.median(v) for v in (old, early, late))
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               "unknown CPU")
-    print(f"model {args.model} ({loaded.config['model']['config']}), one thread, {cpu}")
+    print(f"model {args.model} ({loaded.config['model']['config']}), one thread, {cpu_name()}")
     print(f"old step (forward on a chunk of one): {before:,.0f} chars/s  rounds {[round(v) for v in old]}")
     print(f"new step, chars 0-{args.length:,}: {after:,.0f} chars/s  rounds {[round(v) for v in early]}")
     print(f"new step, chars {args.long - args.length:,}-{args.long:,}: {tail:,.0f} chars/s  "
