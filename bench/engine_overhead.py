@@ -34,7 +34,8 @@ from zoo.task import Shard
 
 def engine_rate(args: argparse.Namespace, settings: list[str], out: Path) -> tuple[float, dict[str, torch.Tensor]]:
     result = zoo.train("charlm", "lstm", settings=settings, steps=args.steps, batch_size=args.batch_size,
-                       lr=args.lr, seed=0, device=args.device, out=out, eval_every=10**9,
+                       lr=args.lr, weight_decay=args.weight_decay, seed=0, device=args.device, out=out,
+                       eval_every=10**9,
                        log_every=args.log_every, grad_clip=1.0, warmup=0, schedule="constant")
     records = [json.loads(line) for line in (result.run_dir / layout.METRICS).read_text().splitlines()]
     train = [r for r in records if r["kind"] == "train"]
@@ -51,7 +52,8 @@ def hand_rate(args: argparse.Namespace, settings: list[str]) -> tuple[float, dic
     torch.manual_seed(0)
     net = assemble.make_network(recipe, task).to(device)
     params = list(net.parameters())
-    opt = torch.optim.AdamW(params, lr=args.lr, **({"fused": True} if device.type == "cuda" else {}))
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay,
+                            **({"fused": True} if device.type == "cuda" else {}))
     state, tokens, shard = None, 0, Shard()
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     sync()
@@ -84,6 +86,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=128)
     parser.add_argument("--hidden-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW's, in both loops")
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--data", default="builtin", help="charlm corpus (default: the built-in text)")
