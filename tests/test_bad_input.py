@@ -219,7 +219,12 @@ def test_ctrl_c_during_zoo_run_exits_130_and_prints_nothing(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout.read(20), "zoo run produced no output"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"zoo run still running 60 s after Ctrl-C; stderr: {err[-2000:]!r}") from None
     assert proc.returncode == 130 and err == b""
 
 
