@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -43,19 +42,8 @@ def run_cmd(ref: str, text: str | None, prompt: str | None, device: str, **given
     """
     try:
         _run(ref, text, prompt, device, given)
-    except KeyboardInterrupt:  # Ctrl-C: stop quietly and at once, like any Unix filter
-        _exit_now(130)
-
-
-def _exit_now(code: int) -> None:
-    """Flush what was written, then end without the interpreter's shutdown: an interrupt can land
-    inside a torch call whose worker threads a normal exit would wait on (CI saw Ctrl-C leave
-    `zoo run` running for over 60 s once)."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError, RuntimeError):  # a closed pipe, or the write the signal cut short
-        pass
-    os._exit(code)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, like any Unix filter
+        sys.exit(130)
 
 
 def _run(ref: str, text: str | None, prompt: str | None, device: str, given: dict[str, object]) -> None:
